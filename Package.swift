@@ -1,0 +1,17 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "AsyncWorker",
+    products: [
+        .library(name: "AsyncWorker", targets: ["AsyncWorker"])
+    ],
+    targets: [
+        .target(name: "AsyncWorker"),
+        .testTarget(name: "AsyncWorkerTests", dependencies: ["AsyncWorker"]),
+        .executableTarget(name: "blocking-call", dependencies: ["AsyncWorker"], path: "Examples/BlockingCall"),
+        .executableTarget(name: "fire-and-forget", dependencies: ["AsyncWorker"], path: "Examples/FireAndForget"),
+        .executableTarget(name: "cancel-demo", dependencies: ["AsyncWorker"], path: "Examples/CancelDemo"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,53 @@
+/// The errors AsyncWorker itself throws.
+///
+/// An error thrown by *your* operation is never wrapped or replaced: it reaches the caller unchanged,
+/// with its own dynamic type. Only the bridge's own failures are reported with these cases.
+///
+/// ```swift
+/// do {
+///     let user = try runAsyncTask({ try await api.user(id: 42) }, timeout: .seconds(5))
+/// } catch AsyncWorkerError.timedOut {
+///     // the task was cancelled; retry or give up
+/// }
+/// ```
+public enum AsyncWorkerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The deadline passed before the work finished.
+    ///
+    /// For a blocking call the task has been cancelled; for ``TaskFuture/result(timeout:)`` the task
+    /// keeps running and `result` may be called again. A zero or negative timeout gives this error at
+    /// once, without starting the work.
+    case timedOut
+
+    /// The worker is shut down: the work was rejected, or it was still pending when the worker stopped.
+    case shutDown
+
+    /// A blocking call was made on the worker's own thread, where waiting could never end, because the
+    /// thread that would finish the work is the one waiting.
+    ///
+    /// Thrown at once, with or without a timeout. Await the work instead (``TaskFuture/value``), or
+    /// block on a different worker.
+    case wouldDeadlock
+
+    /// The worker's thread could not be created; `errno` is the code `pthread_create` returned
+    /// (typically `EAGAIN`: the process or system ran out of threads).
+    case threadStartFailed(errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .timedOut:
+            return "AsyncWorkerError.timedOut: the deadline passed before the work finished; "
+                + "a blocking call cancelled the task, a future's task keeps running. "
+                + "Use a longer timeout, or make the operation honour cancellation sooner."
+        case .shutDown:
+            return "AsyncWorkerError.shutDown: the worker is shut down, so the work was rejected or "
+                + "abandoned when the worker stopped. Submit to a running worker; a worker is never restarted."
+        case .wouldDeadlock:
+            return "AsyncWorkerError.wouldDeadlock: a blocking call was made on the worker's own thread, "
+                + "which could never finish the work it waits for. Await the work (e.g. `future.value`) "
+                + "instead, or block on a different worker."
+        case .threadStartFailed(let errno):
+            return "AsyncWorkerError.threadStartFailed(errno: \(errno)): the worker's thread could not "
+                + "be created. The process may have hit its thread limit; shut down unused workers."
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// The port synchronous callers use to run async work: blocking calls with timeouts, and
+/// fire-and-forget calls that return a ``TaskFuture``.
+///
+/// ``TaskDispatcher`` is the implementation.
+public protocol Dispatcher: Sendable {
+    /// Runs `operation` and blocks the calling thread until it finishes or `timeout` passes.
+    ///
+    /// - Throws: ``AsyncWorkerError/timedOut`` (the task is cancelled), ``AsyncWorkerError/wouldDeadlock``,
+    ///   ``AsyncWorkerError/shutDown``, or the operation's own error, unchanged.
+    func execute<T: Sendable>(_ operation: sending @escaping () async throws -> T, timeout: Duration?) throws -> T
+
+    /// Starts `operation` and returns its future at once.
+    func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T>
+}
+
+extension Dispatcher {
+    /// Runs `operation` and blocks until it finishes, with no timeout.
+    public func execute<T: Sendable>(_ operation: sending @escaping () async throws -> T) throws -> T {
+        try execute(operation, timeout: nil)
+    }
+}

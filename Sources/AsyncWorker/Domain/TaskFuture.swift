@@ -1,0 +1,254 @@
+import Foundation
+import Synchronization
+
+/// The eventual outcome of a task started on a worker: wait for it from synchronous code, await it from
+/// async code, observe it with a handler, or cancel the task.
+///
+/// Any thread may use a future, and any number of callers may wait on it; every one of them gets the same
+/// outcome. A future is resolved exactly once: by its task's value or error, or with
+/// ``AsyncWorkerError/shutDown`` if its worker stops first.
+///
+/// ```swift
+/// let future = runAsyncTask(fireAndForget: { try await downloadReport() })
+/// // ... other synchronous work ...
+/// let report = try future.result(timeout: .seconds(10))
+/// ```
+public final class TaskFuture<T: Sendable>: Sendable {
+    private let state: Mutex<State>
+    /// The thread that runs the task: a blocking wait there could never end.
+    private let owner: ThreadIdentity?
+
+    init(owner: ThreadIdentity?) {
+        self.owner = owner
+        self.state = Mutex(State())
+    }
+
+    /// A future that is already resolved with `result`.
+    init(resolved result: Result<T, any Error>) {
+        self.owner = nil
+        var state = State()
+        state.result = result
+        self.state = Mutex(state)
+    }
+
+    // MARK: Waiting from synchronous code
+
+    /// Blocks the calling thread until the task finishes, then returns its value or throws its error.
+    ///
+    /// If `timeout` passes first, throws ``AsyncWorkerError/timedOut`` and the task keeps running: call
+    /// `result` again to wait more, or ``cancel()`` to stop it. Any number of threads may wait at once.
+    ///
+    /// - Parameter timeout: How long to wait; `nil` waits as long as it takes. Zero or less does not wait.
+    /// - Returns: The value the task returned.
+    /// - Throws: The task's own error, unchanged; ``AsyncWorkerError/timedOut``;
+    ///   ``AsyncWorkerError/wouldDeadlock`` if the future is unfinished and this is its worker's own thread;
+    ///   ``AsyncWorkerError/shutDown`` if the worker stopped before the task finished.
+    public func result(timeout: Duration? = nil) throws -> T {
+        guard let result = try wait(until: Deadline.after(timeout)) else {
+            throw AsyncWorkerError.timedOut
+        }
+        return try result.get()
+    }
+
+    /// Blocks until the task finishes or `timeout` seconds pass. See ``result(timeout:)-(Duration?)``.
+    ///
+    /// NaN or negative seconds do not wait; infinite or huge values wait as long as it takes.
+    public func result(timeout seconds: TimeInterval) throws -> T {
+        try result(timeout: Deadline.duration(fromSeconds: seconds))
+    }
+
+    /// `true` once the future is resolved (its task finished, or its worker shut down).
+    public var isDone: Bool {
+        state.withLock { $0.result != nil }
+    }
+
+    // MARK: Awaiting from async code
+
+    /// The task's value, awaited without blocking a thread.
+    ///
+    /// If the awaiting task is cancelled, the wait ends with `CancellationError` and the future's own task
+    /// goes on; call ``cancel()`` to stop it. Safe to use on the worker's own thread.
+    ///
+    /// - Throws: The task's own error, ``AsyncWorkerError/shutDown``, or `CancellationError` if the
+    ///   awaiting task is cancelled first.
+    public var value: T {
+        get async throws {
+            if let result = resolvedResult { return try result.get() }
+            let id = taskWaiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
+            return try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+                    let ready: Result<T, any Error>? = state.withLock { state in
+                        if let result = state.result { return result }
+                        if let index = state.cancelledWaiterIDs.firstIndex(of: id) {
+                            state.cancelledWaiterIDs.remove(at: index)
+                            return .failure(CancellationError())
+                        }
+                        state.waiters.append(.task(id: id, continuation))
+                        return nil
+                    }
+                    if let ready { continuation.resume(with: ready) }
+                }
+            } onCancel: {
+                let continuation: UnsafeContinuation<T, any Error>? = state.withLock { state in
+                    guard state.result == nil else { return nil }
+                    for (index, waiter) in state.waiters.enumerated() {
+                        if case .task(id, let continuation) = waiter {
+                            state.waiters.remove(at: index)
+                            return continuation
+                        }
+                    }
+                    // The continuation is not registered yet: tell the registration to give up.
+                    state.cancelledWaiterIDs.append(id)
+                    return nil
+                }
+                continuation?.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    // MARK: Observing and cancelling
+
+    /// Calls `handler` exactly once with the outcome: at once, on the calling thread, if the future is
+    /// already resolved; otherwise on the thread that resolves it (normally the worker's thread).
+    ///
+    /// Handlers run in the order they were added, never while a lock is held, so a handler may use the
+    /// future or submit more work. A handler runs on the worker's thread: keep it short and never block
+    /// there (a blocking call from it throws ``AsyncWorkerError/wouldDeadlock``).
+    public func onComplete(_ handler: @escaping @Sendable (Result<T, any Error>) -> Void) {
+        let ready: Result<T, any Error>? = state.withLock { state in
+            if let result = state.result { return result }
+            state.waiters.append(.handler(handler))
+            return nil
+        }
+        if let ready { handler(ready) }
+    }
+
+    /// Requests cancellation of the task. The future resolves when the task ends, with the task's own
+    /// outcome (typically `CancellationError`; a task that catches cancellation and returns a value
+    /// delivers that value). Cancelling a resolved future changes nothing.
+    public func cancel() {
+        let task: Task<Void, Never>? = state.withLock { state in
+            guard state.result == nil else { return nil }
+            state.isCancelRequested = true
+            return state.task
+        }
+        task?.cancel()
+    }
+
+    // MARK: Internals used by workers and dispatchers
+
+    /// Connects the future to its task, so ``cancel()`` can reach it. Called once, right after the task
+    /// was created; a cancel requested before that is delivered now.
+    func attach(_ task: Task<Void, Never>) {
+        let cancelNow: Bool = state.withLock { state in
+            // Already resolved: either the task finished (cancelling it is harmless) or the worker
+            // abandoned it at shutdown (it must be cancelled).
+            guard state.result == nil else { return true }
+            state.task = task
+            return state.isCancelRequested
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    /// Resolves the future unless it already is; returns whether this call resolved it.
+    /// Waiters are woken and handlers run after the lock is released, on the calling thread.
+    @discardableResult
+    func resolve(_ result: Result<T, any Error>, cancellingTask: Bool = false) -> Bool {
+        let resolved: (waiters: [Waiter], task: Task<Void, Never>?)? = state.withLock { state in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer {
+                state.waiters = []
+                state.cancelledWaiterIDs = []
+                state.task = nil
+            }
+            return (state.waiters, state.task)
+        }
+        guard let resolved else { return false }
+        if cancellingTask { resolved.task?.cancel() }
+        for waiter in resolved.waiters {
+            switch waiter {
+            case .thread(let parker): parker.unpark()
+            case .task(_, let continuation): continuation.resume(with: result)
+            case .handler(let handler): handler(result)
+            }
+        }
+        return true
+    }
+
+    /// Waits until the future is resolved or `deadline` passes; `nil` means the deadline passed.
+    /// Separates the wait's own timeout from a `.timedOut` error the task itself may have thrown.
+    func wait(until deadline: Deadline) throws(AsyncWorkerError) -> Result<T, any Error>? {
+        if let result = resolvedResult { return result }
+        if let owner, owner.isCurrent { throw .wouldDeadlock }
+        if deadline.hasPassed { return nil }
+
+        let parker = Parker.current
+        let early: Result<T, any Error>? = state.withLock { state in
+            if let result = state.result { return result }
+            state.waiters.append(.thread(parker))
+            return nil
+        }
+        if let early { return early }
+
+        while true {
+            let woken = parker.park(until: deadline)
+            if let result = resolvedResult { return result }
+            if !woken {
+                return state.withLock { state in
+                    if let result = state.result { return result }
+                    if let index = state.waiters.firstIndex(where: { $0.isThread(parker) }) {
+                        state.waiters.remove(at: index)
+                    }
+                    return nil
+                }
+            }
+            // A stale permit from an earlier wait woke us: the future is still pending, park again.
+        }
+    }
+
+    private var resolvedResult: Result<T, any Error>? {
+        state.withLock { $0.result }
+    }
+}
+
+extension TaskFuture {
+    /// Everything the future knows; guarded by its mutex. The future is pending while `result` is nil.
+    private struct State: Sendable {
+        var result: Result<T, any Error>?
+        /// Blocked threads, awaiting tasks and handlers, in arrival order; emptied on resolution.
+        var waiters: [Waiter] = []
+        /// The task to cancel; nil before ``attach(_:)`` and after resolution.
+        var task: Task<Void, Never>?
+        var isCancelRequested = false
+        /// Awaiting tasks cancelled before their continuation was registered.
+        var cancelledWaiterIDs: [UInt64] = []
+    }
+
+    private enum Waiter: Sendable {
+        case thread(Parker)
+        case task(id: UInt64, UnsafeContinuation<T, any Error>)
+        case handler(@Sendable (Result<T, any Error>) -> Void)
+
+        func isThread(_ parker: Parker) -> Bool {
+            if case .thread(let waiting) = self { return waiting === parker }
+            return false
+        }
+    }
+}
+
+/// A future a worker can force to an end at shutdown, whatever its value type.
+protocol AbandonableFuture: AnyObject, Sendable {
+    /// Cancels the task and resolves the future with ``AsyncWorkerError/shutDown``; returns whether the
+    /// future was still pending.
+    func abandon() -> Bool
+}
+
+extension TaskFuture: AbandonableFuture {
+    func abandon() -> Bool {
+        resolve(.failure(AsyncWorkerError.shutDown), cancellingTask: true)
+    }
+}
+
+/// Identifies each awaiting task, so a cancelled wait removes its own continuation and no other.
+private let taskWaiterIDs = Atomic<UInt64>(0)

@@ -1,0 +1,76 @@
+/// The futures a worker has handed out and not yet resolved: what shutdown waits for, and what it
+/// resolves with ``AsyncWorkerError/shutDown`` when the drain period ends.
+///
+/// A slab (an array of slots plus a free list) makes registering and unregistering O(1) without hashing;
+/// each task remembers its slot. Once closed, the registry accepts nothing more.
+final class PendingRegistry: @unchecked Sendable {
+    // @unchecked: every `var` below is read and written only while `lock` is held.
+    private let lock = ConditionLock()
+    private var slots: [(any AbandonableFuture)?] = []
+    private var freeSlots: [Int] = []
+    private var count = 0
+    private var isClosed = false
+    private var isDrainAwaited = false
+
+    /// Records `future`; returns its slot, or `nil` if the registry is closed (the worker is shutting down).
+    func register(_ future: any AbandonableFuture) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isClosed else { return nil }
+        count += 1
+        if let slot = freeSlots.popLast() {
+            slots[slot] = future
+            return slot
+        }
+        slots.append(future)
+        return slots.count - 1
+    }
+
+    /// Forgets `future`, if it still holds `slot` (shutdown may have taken it already).
+    func unregister(slot: Int, _ future: any AbandonableFuture) {
+        lock.lock()
+        guard slot < slots.count, let current = slots[slot], current === future else {
+            lock.unlock()
+            return
+        }
+        slots[slot] = nil
+        freeSlots.append(slot)
+        count -= 1
+        let mustWake = count == 0 && isDrainAwaited
+        lock.unlock()
+        if mustWake { lock.broadcast() }
+    }
+
+    /// Refuses every later registration; returns how many futures are pending.
+    func close() -> Int {
+        lock.withLock {
+            isClosed = true
+            return count
+        }
+    }
+
+    /// Waits until no future is pending or `deadline` passes; returns whether none is pending.
+    func waitUntilEmpty(until deadline: Deadline) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        isDrainAwaited = true
+        while count > 0 {
+            if !lock.wait(until: deadline) { return count == 0 }
+        }
+        return true
+    }
+
+    /// Empties the registry and returns the futures that were still pending.
+    func removeAll() -> [any AbandonableFuture] {
+        lock.withLock {
+            let pending = slots.compactMap { $0 }
+            slots = []
+            freeSlots = []
+            count = 0
+            return pending
+        }
+    }
+
+    /// The number of pending futures.
+    var pendingCount: Int { lock.withLock { count } }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Runs async work for synchronous callers on a ``Worker``: blocking calls with timeouts and deadlock
+/// detection, and fire-and-forget calls that return a ``TaskFuture``.
+///
+/// Any number of dispatchers may share a worker; any thread may use a dispatcher.
+///
+/// ```swift
+/// let dispatcher = TaskDispatcher(worker: ThreadWorker(name: "bridge"))
+/// let n = try dispatcher.execute({ await counter.next() }, timeout: .seconds(1))
+/// ```
+public final class TaskDispatcher: Dispatcher {
+    /// The worker that runs the tasks.
+    public let worker: any Worker
+
+    /// Creates a dispatcher over `worker` (started on first use if it is not running yet).
+    public init(worker: some Worker) {
+        self.worker = worker
+    }
+
+    /// Runs `operation` on the worker and blocks the calling thread until it finishes.
+    ///
+    /// The deadline is kept by the calling thread on the monotonic clock, so the call returns at the
+    /// deadline even when the worker's thread is held by a badly behaved operation. The task is then
+    /// cancelled; the call does not wait for it to honour the cancellation.
+    ///
+    /// - Parameters:
+    ///   - operation: The async work. Its thrown errors reach the caller unchanged.
+    ///   - timeout: How long to wait; `nil` waits as long as it takes. Zero or less throws
+    ///     ``AsyncWorkerError/timedOut`` without starting the operation; a huge value means no timeout.
+    /// - Returns: The value `operation` returned.
+    /// - Throws: ``AsyncWorkerError/timedOut``; ``AsyncWorkerError/wouldDeadlock`` on the worker's own
+    ///   thread (at once, whatever the timeout); ``AsyncWorkerError/shutDown`` if the worker is shut down;
+    ///   or the operation's own error.
+    public func execute<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        timeout: Duration? = nil
+    ) throws -> T {
+        if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
+        if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
+        let deadline = Deadline.after(timeout)
+        let future = worker.submit(operation)
+        guard let result = try future.wait(until: deadline) else {
+            future.cancel()
+            throw AsyncWorkerError.timedOut
+        }
+        return try result.get()
+    }
+
+    /// Runs `operation` and blocks until it finishes or `timeout` seconds pass (for callers that keep
+    /// timeouts as `TimeInterval`). NaN or negative values time out at once; infinite or huge ones mean
+    /// no timeout. See ``execute(_:timeout:)-(_,Duration?)``.
+    public func execute<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        timeout seconds: TimeInterval
+    ) throws -> T {
+        try execute(operation, timeout: Deadline.duration(fromSeconds: seconds))
+    }
+
+    /// Starts `operation` on the worker and returns its future at once.
+    ///
+    /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
+    public func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
+        worker.submit(operation)
+    }
+}

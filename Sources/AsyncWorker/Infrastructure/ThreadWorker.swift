@@ -1,0 +1,232 @@
+import Synchronization
+
+/// A worker that owns one dedicated thread, which is a serial executor hosting Swift tasks.
+///
+/// Every operation submitted to it starts as a task whose executor preference is this worker, so the
+/// operation, the non-isolated async functions it calls and its child tasks (`async let`, task groups) all
+/// run on the worker's thread, one job at a time. Task-local values bound by the submitting code are
+/// visible in the operation. Code isolated to an actor (`@MainActor`, say) still runs on that actor.
+///
+/// Operations start in submission order; because they interleave at every `await`, they may finish in
+/// any order.
+///
+/// ```swift
+/// let worker = ThreadWorker(name: "db-bridge")
+/// let dispatcher = TaskDispatcher(worker: worker)
+/// let rows = try dispatcher.execute({ try await db.query("…") }, timeout: .seconds(2))
+/// worker.shutdown(timeout: .seconds(1))
+/// ```
+///
+/// The worker can also serve as the serial executor of your own actor
+/// (`nonisolated var unownedExecutor: UnownedSerialExecutor { worker.asUnownedSerialExecutor() }`);
+/// keep the worker alive as long as the actor.
+///
+/// - Important: The thread's OS name is `name` cut to 15 UTF-8 bytes (at a character boundary), because
+///   Linux keeps no more; ``name`` keeps the full name.
+public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
+    /// The name given at creation (the thread's OS name is its first 15 bytes).
+    public let name: String
+    let thread: WorkerThread
+    let registry = PendingRegistry()
+    private let lifecycle = Mutex(Lifecycle.notStarted)
+    /// Mirrors `lifecycle == .running || later`, so the submit path skips the mutex once started.
+    private let hasStarted = Atomic<Bool>(false)
+
+    /// How long shutdown waits, after the drain deadline, for cancelled tasks to unwind and the thread to
+    /// exit before it reports the thread as still busy.
+    static let joinGracePeriod: Duration = .seconds(1)
+
+    /// Creates a worker; its thread starts on ``start()`` or on the first submission.
+    /// - Parameter name: The thread's name; Linux keeps its first 15 UTF-8 bytes.
+    public init(name: String) {
+        self.name = name
+        self.thread = WorkerThread(name: name)
+    }
+
+    deinit {
+        // No task refers to the worker any more (each task retains it), so nothing is pending: let the
+        // thread go. Not joined: deinit may run on the thread itself.
+        thread.requestStop()
+    }
+
+    /// `true` between a successful ``start()`` and ``shutdown(timeout:)``.
+    public var isRunning: Bool {
+        lifecycle.withLock { state in
+            if case .running = state { return true }
+            return false
+        }
+    }
+
+    /// `true` when called on this worker's thread, where blocking on the worker would deadlock.
+    public var isCurrentThread: Bool { thread.identity.isCurrent }
+
+    /// Starts the thread and returns once it is running and named. Starting a running worker does nothing.
+    ///
+    /// - Throws: ``AsyncWorkerError/shutDown`` after shutdown (a worker is never restarted);
+    ///   ``AsyncWorkerError/threadStartFailed(errno:)`` if the OS refuses a thread.
+    public func start() throws {
+        if hasStarted.load(ordering: .acquiring) { return }
+        try lifecycle.withLock { (state) throws(AsyncWorkerError) in
+            switch state {
+            case .running:
+                return
+            case .shuttingDown, .shutDown:
+                throw .shutDown
+            case .notStarted:
+                try thread.start(
+                    isolation: .init(serial: asUnownedSerialExecutor(), task: asUnownedTaskExecutor())
+                )
+                state = .running
+                hasStarted.store(true, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Starts `operation` as a task on the worker's thread and returns its future at once, starting the
+    /// worker if needed.
+    ///
+    /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down (or
+    /// with ``AsyncWorkerError/threadStartFailed(errno:)`` if its thread could not start).
+    public func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
+        if !hasStarted.load(ordering: .acquiring) {
+            do {
+                try start()
+            } catch {
+                return TaskFuture(resolved: .failure(error))
+            }
+        }
+        let future = TaskFuture<T>(owner: thread.identity)
+        guard let slot = registry.register(future) else {
+            return TaskFuture(resolved: .failure(AsyncWorkerError.shutDown))
+        }
+        let registry = self.registry
+        let task = Task(executorPreference: self) {
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await operation())
+            } catch {
+                result = .failure(error)
+            }
+            future.resolve(result)
+            registry.unregister(slot: slot, future)
+        }
+        future.attach(task)
+        return future
+    }
+
+    /// Stops the worker: refuses new work, lets pending tasks finish until `timeout`, then cancels the
+    /// rest and resolves their futures with ``AsyncWorkerError/shutDown``, and joins the thread.
+    ///
+    /// When it returns, every future this worker handed out is resolved. It returns within `timeout`
+    /// plus a grace period of one second even if a task ignores cancellation and holds the thread; the
+    /// report then says the thread is still busy (it exits when that job returns). Called from the
+    /// worker's own thread, it does not wait (the thread cannot wait for itself): pending tasks are
+    /// abandoned at once and the thread exits after the current job. Calling it again returns the first
+    /// call's report; a concurrent second call waits for the first to finish.
+    ///
+    /// - Parameter timeout: How long pending tasks may run on; `nil` lets them take as long as they need.
+    /// - Returns: What happened, see ``ShutdownReport``.
+    @discardableResult
+    public func shutdown(timeout: Duration?) -> ShutdownReport {
+        let onOwnThread = thread.identity.isCurrent
+        let claim: ShutdownClaim = lifecycle.withLock { state in
+            switch state {
+            case .notStarted:
+                let report = ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: true)
+                state = .shutDown(report)
+                return .neverStarted(report)
+            case .running:
+                let done = Latch()
+                state = .shuttingDown(done)
+                return .first(done)
+            case .shuttingDown(let done):
+                return .inProgress(done)
+            case .shutDown(let report):
+                return .finished(report)
+            }
+        }
+
+        switch claim {
+        case .neverStarted(let report):
+            _ = registry.close()
+            thread.requestStop()
+            return report
+        case .finished(var report):
+            report.wasAlreadyShutDown = true
+            return report
+        case .inProgress(let done):
+            if onOwnThread {
+                // The first caller may be draining, which needs this very thread: don't wait for it.
+                return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
+            }
+            _ = done.wait()
+            return shutdown(timeout: timeout)
+        case .first(let done):
+            let report = performShutdown(timeout: onOwnThread ? .zero : timeout, onOwnThread: onOwnThread)
+            lifecycle.withLock { $0 = .shutDown(report) }
+            done.open()
+            return report
+        }
+    }
+
+    private func performShutdown(timeout: Duration?, onOwnThread: Bool) -> ShutdownReport {
+        let pendingAtStart = registry.close()
+        if !onOwnThread {
+            _ = registry.waitUntilEmpty(until: Deadline.after(timeout))
+        }
+        var abandoned = 0
+        for future in registry.removeAll() where future.abandon() {
+            abandoned += 1
+        }
+        thread.requestStop()
+        let threadExited: Bool
+        if onOwnThread {
+            thread.detach()
+            threadExited = false
+        } else {
+            threadExited = thread.join(until: Deadline.after(Self.joinGracePeriod))
+        }
+        return ShutdownReport(
+            drainedTasks: pendingAtStart - abandoned,
+            abandonedTasks: abandoned,
+            threadExited: threadExited
+        )
+    }
+
+    // MARK: Executor conformance
+
+    /// Queues a job of a task that runs on this worker. Called by the Swift runtime; never drops a job,
+    /// whatever the worker's state (jobs arriving after shutdown run on a serial fallback queue).
+    public func enqueue(_ job: consuming ExecutorJob) {
+        thread.enqueue(UnownedJob(job))
+    }
+
+    /// Whether the current code runs on this worker's thread (the runtime asks this for
+    /// `assumeIsolated` and isolation checks).
+    public func isIsolatingCurrentContext() -> Bool? {
+        thread.identity.isCurrent
+    }
+
+    public func checkIsolated() {
+        precondition(
+            thread.identity.isCurrent,
+            "Expected to run on the thread of ThreadWorker '\(name)', but running elsewhere."
+        )
+    }
+}
+
+extension ThreadWorker {
+    private enum Lifecycle {
+        case notStarted
+        case running
+        case shuttingDown(Latch)
+        case shutDown(ShutdownReport)
+    }
+
+    private enum ShutdownClaim {
+        case neverStarted(ShutdownReport)
+        case first(Latch)
+        case inProgress(Latch)
+        case finished(ShutdownReport)
+    }
+}

@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A point in time on the monotonic clock (`CLOCK_MONOTONIC`), the only clock timed waits use.
+///
+/// The wall clock can jump when the system time is set; a deadline taken from it could fire early or
+/// never. Every conversion from a user-supplied duration clamps instead of trapping.
+struct Deadline: Comparable, Sendable {
+    /// Nanoseconds since an arbitrary, fixed origin (boot, on Linux).
+    var nanoseconds: UInt64
+
+    /// A deadline that never passes.
+    static let never = Deadline(nanoseconds: .max)
+
+    /// Durations at or above this are treated as "no timeout" (about 31 years): far beyond any real
+    /// wait, and small enough that the nanosecond arithmetic below can never overflow.
+    static let longestTimeout: Duration = .seconds(1_000_000_000)
+
+    static var now: Deadline {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Deadline(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))
+    }
+
+    /// The deadline `timeout` from now; `nil` or a huge timeout gives ``never``.
+    ///
+    /// A zero or negative timeout gives a deadline that has already passed.
+    static func after(_ timeout: Duration?) -> Deadline {
+        guard let nanos = Self.nanoseconds(of: timeout) else { return .never }
+        return Deadline(nanoseconds: Deadline.now.nanoseconds.addingClampedToMax(nanos))
+    }
+
+    /// `timeout` in whole nanoseconds, clamped at zero; `nil` for "no timeout" (nil or huge).
+    static func nanoseconds(of timeout: Duration?) -> UInt64? {
+        guard let timeout, timeout < longestTimeout else { return nil }
+        guard timeout > .zero else { return 0 }
+        let (seconds, attoseconds) = timeout.components
+        // seconds < 1e9, so seconds * 1e9 + 1e9 < 2^63: no overflow.
+        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+    }
+
+    /// Converts a legacy `TimeInterval` (seconds) to a `Duration` without trapping: NaN and negative
+    /// values become zero, infinite and huge values become "no timeout" (`nil`).
+    static func duration(fromSeconds seconds: Double) -> Duration? {
+        guard !seconds.isNaN else { return .zero }
+        guard seconds < 1_000_000_000 else { return nil }
+        guard seconds > 0 else { return .zero }
+        return .nanoseconds(Int64(seconds * 1_000_000_000))
+    }
+
+    var hasPassed: Bool { self != .never && Deadline.now >= self }
+
+    /// Nanoseconds left until the deadline (zero if it has passed), `nil` for ``never``.
+    var remainingNanoseconds: UInt64? {
+        guard self != .never else { return nil }
+        let now = Deadline.now.nanoseconds
+        return nanoseconds > now ? nanoseconds - now : 0
+    }
+
+    static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    var posixTimespec: timespec {
+        var spec = timespec()
+        spec.tv_sec = Int(clamping: nanoseconds / 1_000_000_000)
+        spec.tv_nsec = Int(nanoseconds % 1_000_000_000)
+        return spec
+    }
+}
+
+extension UInt64 {
+    fileprivate func addingClampedToMax(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
+}
