@@ -12,6 +12,12 @@ let package = Package(
         .executableTarget(name: "blocking-call", dependencies: ["AsyncWorker"], path: "Examples/BlockingCall"),
         .executableTarget(name: "fire-and-forget", dependencies: ["AsyncWorker"], path: "Examples/FireAndForget"),
         .executableTarget(name: "cancel-demo", dependencies: ["AsyncWorker"], path: "Examples/CancelDemo"),
+        .executableTarget(name: "pipeline-demo", dependencies: ["AsyncWorker"], path: "Examples/PipelineDemo"),
+        .executableTarget(
+            name: "async-worker-bench",
+            dependencies: ["AsyncWorker"],
+            path: "Benchmarks/AsyncWorkerBench"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+print("async-worker-bench: not yet written")
