@@ -1,6 +1,12 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// The eventual outcome of a task started on a worker: wait for it from synchronous code, await it from
 /// async code, observe it with a handler, or cancel the task.
 ///
@@ -13,22 +19,30 @@ import Synchronization
 /// // ... other synchronous work ...
 /// let report = try future.result(timeout: .seconds(10))
 /// ```
-public final class TaskFuture<T: Sendable>: Sendable {
-    private let state: Mutex<State>
+public final class TaskFuture<T: Sendable>: @unchecked Sendable {
+    // @unchecked: `_state` is read and written only inside `withState`, under this object's stripe of
+    // `LockStripes` (a pthread mutex).
+    private var _state = State()
     /// The thread that runs the task: a blocking wait there could never end.
     private let owner: ThreadIdentity?
 
     init(owner: ThreadIdentity?) {
         self.owner = owner
-        self.state = Mutex(State())
     }
 
     /// A future that is already resolved with `result`.
     init(resolved result: Result<T, any Error>) {
         self.owner = nil
-        var state = State()
-        state.result = result
-        self.state = Mutex(state)
+        _state.result = result
+    }
+
+    /// Runs `body` on the state under the future's lock. `body` must not call out to user code.
+    @inline(__always)
+    private func withState<R>(_ body: (inout State) -> R) -> R {
+        let mutex = LockStripes.mutex(for: self)
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&_state)
     }
 
     // MARK: Waiting from synchronous code
@@ -59,7 +73,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
 
     /// `true` once the future is resolved (its task finished, or its worker shut down).
     public var isDone: Bool {
-        state.withLock { $0.result != nil }
+        withState { $0.result != nil }
     }
 
     // MARK: Awaiting from async code
@@ -77,7 +91,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
             let id = taskWaiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
             return try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-                    let ready: Result<T, any Error>? = state.withLock { state in
+                    let ready: Result<T, any Error>? = withState { state in
                         if let result = state.result { return result }
                         if let index = state.cancelledWaiterIDs.firstIndex(of: id) {
                             state.cancelledWaiterIDs.remove(at: index)
@@ -89,7 +103,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
                     if let ready { continuation.resume(with: ready) }
                 }
             } onCancel: {
-                let continuation: UnsafeContinuation<T, any Error>? = state.withLock { state in
+                let continuation: UnsafeContinuation<T, any Error>? = withState { state in
                     guard state.result == nil else { return nil }
                     for (index, waiter) in state.waiters.enumerated() {
                         if case .task(id, let continuation) = waiter {
@@ -115,7 +129,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
     /// future or submit more work. A handler runs on the worker's thread: keep it short and never block
     /// there (a blocking call from it throws ``AsyncWorkerError/wouldDeadlock``).
     public func onComplete(_ handler: @escaping @Sendable (Result<T, any Error>) -> Void) {
-        let ready: Result<T, any Error>? = state.withLock { state in
+        let ready: Result<T, any Error>? = withState { state in
             if let result = state.result { return result }
             state.waiters.append(.handler(handler))
             return nil
@@ -127,7 +141,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
     /// outcome (typically `CancellationError`; a task that catches cancellation and returns a value
     /// delivers that value). Cancelling a resolved future changes nothing.
     public func cancel() {
-        let task: Task<Void, Never>? = state.withLock { state in
+        let task: Task<Void, Never>? = withState { state in
             guard state.result == nil else { return nil }
             state.isCancelRequested = true
             return state.task
@@ -140,7 +154,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
     /// Connects the future to its task, so ``cancel()`` can reach it. Called once, right after the task
     /// was created; a cancel requested before that is delivered now.
     func attach(_ task: Task<Void, Never>) {
-        let cancelNow: Bool = state.withLock { state in
+        let cancelNow: Bool = withState { state in
             // Already resolved: either the task finished (cancelling it is harmless) or the worker
             // abandoned it at shutdown (it must be cancelled).
             guard state.result == nil else { return true }
@@ -154,7 +168,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
     /// Waiters are woken and handlers run after the lock is released, on the calling thread.
     @discardableResult
     func resolve(_ result: Result<T, any Error>, cancellingTask: Bool = false) -> Bool {
-        let resolved: (waiters: [Waiter], task: Task<Void, Never>?)? = state.withLock { state in
+        let resolved: (waiters: [Waiter], task: Task<Void, Never>?)? = withState { state in
             guard state.result == nil else { return nil }
             state.result = result
             defer {
@@ -184,7 +198,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
         if deadline.hasPassed { return nil }
 
         let parker = Parker.current
-        let early: Result<T, any Error>? = state.withLock { state in
+        let early: Result<T, any Error>? = withState { state in
             if let result = state.result { return result }
             state.waiters.append(.thread(parker))
             return nil
@@ -195,7 +209,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
             let woken = parker.park(until: deadline)
             if let result = resolvedResult { return result }
             if !woken {
-                return state.withLock { state in
+                return withState { state in
                     if let result = state.result { return result }
                     if let index = state.waiters.firstIndex(where: { $0.isThread(parker) }) {
                         state.waiters.remove(at: index)
@@ -208,7 +222,7 @@ public final class TaskFuture<T: Sendable>: Sendable {
     }
 
     private var resolvedResult: Result<T, any Error>? {
-        state.withLock { $0.result }
+        withState { $0.result }
     }
 }
 

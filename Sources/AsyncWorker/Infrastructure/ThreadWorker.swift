@@ -28,9 +28,9 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     public let name: String
     let thread: WorkerThread
     let registry = PendingRegistry()
-    private let lifecycle = Mutex(Lifecycle.notStarted)
-    /// Mirrors `lifecycle == .running || later`, so the submit path skips the mutex once started.
-    private let hasStarted = Atomic<Bool>(false)
+    private let lifecycle = Locked(Lifecycle.notStarted)
+    /// Mirrors `lifecycle == .running`, so the submit path skips the mutex while the worker runs.
+    private let runningFlag = Atomic<Bool>(false)
 
     /// How long shutdown waits, after the drain deadline, for cancelled tasks to unwind and the thread to
     /// exit before it reports the thread as still busy.
@@ -50,12 +50,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     }
 
     /// `true` between a successful ``start()`` and ``shutdown(timeout:)``.
-    public var isRunning: Bool {
-        lifecycle.withLock { state in
-            if case .running = state { return true }
-            return false
-        }
-    }
+    public var isRunning: Bool { runningFlag.load(ordering: .acquiring) }
 
     /// `true` when called on this worker's thread, where blocking on the worker would deadlock.
     public var isCurrentThread: Bool { thread.identity.isCurrent }
@@ -65,19 +60,19 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// - Throws: ``AsyncWorkerError/shutDown`` after shutdown (a worker is never restarted);
     ///   ``AsyncWorkerError/threadStartFailed(errno:)`` if the OS refuses a thread.
     public func start() throws {
-        if hasStarted.load(ordering: .acquiring) { return }
-        try lifecycle.withLock { (state) throws(AsyncWorkerError) in
+        if runningFlag.load(ordering: .acquiring) { return }
+        try lifecycle.withLock { (state) throws in
             switch state {
             case .running:
                 return
             case .shuttingDown, .shutDown:
-                throw .shutDown
+                throw AsyncWorkerError.shutDown
             case .notStarted:
                 try thread.start(
                     isolation: .init(serial: asUnownedSerialExecutor(), task: asUnownedTaskExecutor())
                 )
                 state = .running
-                hasStarted.store(true, ordering: .releasing)
+                runningFlag.store(true, ordering: .releasing)
             }
         }
     }
@@ -88,7 +83,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down (or
     /// with ``AsyncWorkerError/threadStartFailed(errno:)`` if its thread could not start).
     public func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        if !hasStarted.load(ordering: .acquiring) {
+        if !runningFlag.load(ordering: .acquiring) {
             do {
                 try start()
             } catch {
@@ -138,6 +133,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             case .running:
                 let done = Latch()
                 state = .shuttingDown(done)
+                runningFlag.store(false, ordering: .releasing)
                 return .first(done)
             case .shuttingDown(let done):
                 return .inProgress(done)

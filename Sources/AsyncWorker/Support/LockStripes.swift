@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A fixed table of pthread mutexes shared by many small objects (futures), picked by object address.
+///
+/// A future needs a lock for a few instructions at a time and almost never sees contention. Giving each
+/// its own `pthread_mutex_t` would cost an allocation per future (a Swift class cannot hold a C mutex
+/// at a stable address); `Synchronization.Mutex` is invisible to ThreadSanitizer on Linux. A stripe is
+/// held only around plain state changes: never while calling user code or taking another lock, so two
+/// objects sharing a stripe cannot deadlock.
+enum LockStripes {
+    static let count = 128
+    /// Each mutex sits on its own 64-byte cache line, so neighbours don't false-share.
+    private static let stride = 64
+
+    private struct Table: @unchecked Sendable {
+        // @unchecked: the memory is written once, before publication by the `static let` below, and is
+        // then used only through the thread-safe pthread mutex functions.
+        let base: UnsafeMutableRawPointer
+    }
+
+    private static let table: Table = {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: count * stride, alignment: stride)
+        for index in 0..<count {
+            let mutex = (memory + index * stride).bindMemory(to: pthread_mutex_t.self, capacity: 1)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+        }
+        return Table(base: memory)  // lives as long as the process
+    }()
+
+    /// The stripe for `object`.
+    @inline(__always)
+    static func mutex(for object: AnyObject) -> UnsafeMutablePointer<pthread_mutex_t> {
+        let address = UInt(bitPattern: ObjectIdentifier(object).hashValue)
+        // Objects are 16-byte aligned: drop those bits, fold in higher ones.
+        let index = Int(((address >> 4) ^ (address >> 12)) % UInt(count))
+        return (table.base + index * stride).assumingMemoryBound(to: pthread_mutex_t.self)
+    }
+}
