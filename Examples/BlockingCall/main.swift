@@ -1,21 +1,58 @@
+// A synchronous program calls async APIs with runAsyncTask: a value, a timeout, an error passed through.
+//
+//     swift run blocking-call
+
 import AsyncWorker
 import Foundation
 
-func threadName() -> String { Thread.current.name ?? "?" }
-enum Trace { @TaskLocal static var id = "none" }
-let v = try Trace.$id.withValue("abc") { try runAsyncTask { () async throws -> String in
-    try await Task.sleep(for: .milliseconds(10))
-    return "\(threadName()) \(Trace.id)"
+/// An async API, as a modern SDK would offer it.
+actor WeatherService {
+    struct Unknown: Error, CustomStringConvertible {
+        let city: String
+        var description: String { "no weather for \(city)" }
+    }
+
+    private let temperatures = ["Lisbon": 21, "Oslo": 4, "Quito": 14]
+
+    func temperature(in city: String, latency: Duration = .milliseconds(20)) async throws -> Int {
+        try await Task.sleep(for: latency)
+        guard let value = temperatures[city] else { throw Unknown(city: city) }
+        return value
+    }
 }
-}
-print(v)
+
+let service = WeatherService()
+
+// 1. A blocking call: this thread waits for the async work and gets its value.
+let lisbon = try runAsyncTask { try await service.temperature(in: "Lisbon") }
+print("Lisbon: \(lisbon) °C")
+
+// 2. With a timeout: the call returns at the deadline and the task is cancelled.
 let clock = ContinuousClock()
-let t0 = clock.now
+let start = clock.now
 do {
-    _ = try runAsyncTask({ try await Task.sleep(for: .seconds(5)); return 1 }, timeout: .milliseconds(50))
-} catch { print(error, clock.now - t0) }
-let f = runAsyncTask(fireAndForget: { 41 + 1 })
-print(try f.result())
-let w = ThreadWorker(name: "a-very-long-worker-name")
-print(try TaskDispatcher(worker: w).execute { threadName() })
-print(w.shutdown(timeout: .seconds(1)))
+    _ = try runAsyncTask(
+        { try await service.temperature(in: "Oslo", latency: .seconds(10)) },
+        timeout: .milliseconds(100)
+    )
+} catch AsyncWorkerError.timedOut {
+    print("Oslo: timed out after \(clock.now - start) (the task was cancelled)")
+}
+
+// 3. The operation's own errors arrive unchanged, with their own type.
+do {
+    _ = try runAsyncTask({ try await service.temperature(in: "Atlantis") }, timeout: 2.0)  // TimeInterval works too
+} catch let error as WeatherService.Unknown {
+    print("Atlantis: \(error)")
+}
+
+// 4. Blocking on the worker's own thread would deadlock: it is refused at once.
+let refusal = try runAsyncTask { () -> String in
+    do {
+        _ = try runAsyncTask { 1 }
+        return "no error?"
+    } catch {
+        return "\(error)"
+    }
+}
+print("Nested blocking call: \(refusal.prefix(60))…")

@@ -58,6 +58,8 @@ public func runAsyncTask<T: Sendable>(
 /// Collect the outcome later with ``TaskFuture/result(timeout:)-(Duration?)`` from any thread, with
 /// ``TaskFuture/value`` from async code, or with ``TaskFuture/onComplete(_:)``.
 @_disfavoredOverload
-public func runAsyncTask<T: Sendable>(fireAndForget operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
+public func runAsyncTask<T: Sendable>(
+    fireAndForget operation: sending @escaping () async throws -> T
+) -> TaskFuture<T> {
     sharedDispatcher.executeAsync(operation)
 }

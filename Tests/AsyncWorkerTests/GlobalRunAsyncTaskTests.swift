@@ -32,10 +32,13 @@ struct GlobalRunAsyncTaskTests {
     func sharedTimeout() {
         let start = ContinuousClock.now
         let outcome = withWatchdog {
-            try runAsyncTask({ () async throws -> Int in
-                try await Task.sleep(for: .seconds(60))
-                return 0
-            }, timeout: .milliseconds(50))
+            try runAsyncTask(
+                { () async throws -> Int in
+                    try await Task.sleep(for: .seconds(60))
+                    return 0
+                },
+                timeout: .milliseconds(50)
+            )
         }
         #expect(throws: AsyncWorkerError.timedOut) { try outcome?.get() }
         #expect(ContinuousClock.now - start < .seconds(5))

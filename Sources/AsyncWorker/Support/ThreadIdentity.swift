@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 /// Remembers which OS thread a worker runs on, so blocking calls can tell cheaply whether they were
 /// made on that thread (where waiting could never end).

@@ -29,15 +29,18 @@ struct DeadlineTests {
         #expect((deadline.remainingNanoseconds ?? 0) > 9_000_000_000)
     }
 
-    @Test("TimeInterval conversions never trap", arguments: [
-        (Double.nan, Duration?.some(.zero)),
-        (-1.0, .some(.zero)),
-        (0.0, .some(.zero)),
-        (0.25, .some(.milliseconds(250))),
-        (Double.infinity, nil),
-        (1e300, nil),
-        (-Double.infinity, .some(.zero)),
-    ])
+    @Test(
+        "TimeInterval conversions never trap",
+        arguments: [
+            (Double.nan, Duration?.some(.zero)),
+            (-1.0, .some(.zero)),
+            (0.0, .some(.zero)),
+            (0.25, .some(.milliseconds(250))),
+            (Double.infinity, nil),
+            (1e300, nil),
+            (-Double.infinity, .some(.zero)),
+        ]
+    )
     func timeIntervals(seconds: Double, expected: Duration?) {
         #expect(Deadline.duration(fromSeconds: seconds) == expected)
     }
