@@ -2,7 +2,7 @@ import Foundation
 
 /// The process-wide dispatcher behind the global functions. Swift initialises a global `let` exactly
 /// once, race-free, on first use; the worker's thread starts on the first submission.
-let sharedDispatcher = TaskDispatcher(worker: ThreadWorker(name: "AsyncWorker"))
+@usableFromInline let sharedDispatcher = TaskDispatcher(worker: ThreadWorker(name: "AsyncWorker"))
 
 /// Runs `operation` on the shared worker thread and blocks the caller until it finishes.
 ///
@@ -29,6 +29,7 @@ let sharedDispatcher = TaskDispatcher(worker: ThreadWorker(name: "AsyncWorker"))
 /// - Returns: The value `operation` returned.
 /// - Throws: ``AsyncWorkerError/timedOut`` if the deadline passes first (the task is cancelled),
 ///   ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread, or the error `operation` threw.
+@inlinable
 public func runAsyncTask<T: Sendable>(
     _ operation: sending @escaping () async throws -> T,
     timeout: Duration? = nil
@@ -40,6 +41,7 @@ public func runAsyncTask<T: Sendable>(
 ///
 /// For code that keeps timeouts as `TimeInterval`. NaN or negative values time out at once; infinite or
 /// huge ones mean no timeout. Otherwise the same as ``runAsyncTask(_:timeout:)-(_,Duration?)``.
+@inlinable
 public func runAsyncTask<T: Sendable>(
     _ operation: sending @escaping () async throws -> T,
     timeout seconds: TimeInterval
@@ -58,6 +60,7 @@ public func runAsyncTask<T: Sendable>(
 /// Collect the outcome later with ``TaskFuture/result(timeout:)-(Duration?)`` from any thread, with
 /// ``TaskFuture/value`` from async code, or with ``TaskFuture/onComplete(_:)``.
 @_disfavoredOverload
+@inlinable
 public func runAsyncTask<T: Sendable>(
     fireAndForget operation: sending @escaping () async throws -> T
 ) -> TaskFuture<T> {

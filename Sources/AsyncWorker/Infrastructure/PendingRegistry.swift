@@ -3,6 +3,7 @@
 ///
 /// A slab (an array of slots plus a free list) makes registering and unregistering O(1) without hashing;
 /// each task remembers its slot. Once closed, the registry accepts nothing more.
+@usableFromInline
 final class PendingRegistry: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
     private let lock = ConditionLock()
@@ -13,6 +14,7 @@ final class PendingRegistry: @unchecked Sendable {
     private var isDrainAwaited = false
 
     /// Records `future`; returns its slot, or `nil` if the registry is closed (the worker is shutting down).
+    @usableFromInline
     func register(_ future: any AbandonableFuture) -> Int? {
         lock.lock()
         defer { lock.unlock() }
@@ -27,6 +29,7 @@ final class PendingRegistry: @unchecked Sendable {
     }
 
     /// Forgets `future`, if it still holds `slot` (shutdown may have taken it already).
+    @usableFromInline
     func unregister(slot: Int, _ future: any AbandonableFuture) {
         lock.lock()
         guard slot < slots.count, let current = slots[slot], current === future else {

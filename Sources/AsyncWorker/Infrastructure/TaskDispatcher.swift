@@ -12,10 +12,21 @@ import Foundation
 public final class TaskDispatcher: Dispatcher {
     /// The worker that runs the tasks.
     public let worker: any Worker
+    /// `worker` when it is a ``ThreadWorker``: calls through it are specialised for the value type instead
+    /// of going through the protocol's generic witness.
+    @usableFromInline let threadWorker: ThreadWorker?
 
     /// Creates a dispatcher over `worker` (started on first use if it is not running yet).
     public init(worker: some Worker) {
         self.worker = worker
+        self.threadWorker = worker as? ThreadWorker
+    }
+
+    /// Submits through the concrete worker when there is one (the common case).
+    @inlinable
+    func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
+        if let threadWorker { return threadWorker.submit(operation) }
+        return worker.submit(operation)
     }
 
     /// Runs `operation` on the worker and blocks the calling thread until it finishes.
@@ -32,6 +43,7 @@ public final class TaskDispatcher: Dispatcher {
     /// - Throws: ``AsyncWorkerError/timedOut``; ``AsyncWorkerError/wouldDeadlock`` on the worker's own
     ///   thread (at once, whatever the timeout); ``AsyncWorkerError/shutDown`` if the worker is shut down;
     ///   or the operation's own error.
+    @inlinable
     public func execute<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
         timeout: Duration? = nil
@@ -39,7 +51,7 @@ public final class TaskDispatcher: Dispatcher {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
         if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
         let deadline = Deadline.after(timeout)
-        let future = worker.submit(operation)
+        let future = submit(operation)
         guard let result = try future.wait(until: deadline) else {
             future.cancel()
             throw AsyncWorkerError.timedOut
@@ -50,6 +62,7 @@ public final class TaskDispatcher: Dispatcher {
     /// Runs `operation` and blocks until it finishes or `timeout` seconds pass (for callers that keep
     /// timeouts as `TimeInterval`). NaN or negative values time out at once; infinite or huge ones mean
     /// no timeout. See ``execute(_:timeout:)-(_,Duration?)``.
+    @inlinable
     public func execute<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
         timeout seconds: TimeInterval
@@ -60,7 +73,8 @@ public final class TaskDispatcher: Dispatcher {
     /// Starts `operation` on the worker and returns its future at once.
     ///
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
+    @inlinable
     public func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        worker.submit(operation)
+        submit(operation)
     }
 }

@@ -26,11 +26,11 @@ import Synchronization
 public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// The name given at creation (the thread's OS name is its first 15 bytes).
     public let name: String
-    let thread: WorkerThread
-    let registry = PendingRegistry()
+    @usableFromInline let thread: WorkerThread
+    @usableFromInline let registry = PendingRegistry()
     private let lifecycle = Locked(Lifecycle.notStarted)
     /// Mirrors `lifecycle == .running`, so the submit path skips the mutex while the worker runs.
-    private let runningFlag = Atomic<Bool>(false)
+    @usableFromInline let runningFlag = Atomic<Bool>(false)
 
     /// How long shutdown waits, after the drain deadline, for cancelled tasks to unwind and the thread to
     /// exit before it reports the thread as still busy.
@@ -82,6 +82,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     ///
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down (or
     /// with ``AsyncWorkerError/threadStartFailed(errno:)`` if its thread could not start).
+    @inlinable
     public func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
         if !runningFlag.load(ordering: .acquiring) {
             do {

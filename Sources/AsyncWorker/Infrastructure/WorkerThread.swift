@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -11,11 +12,14 @@ import Musl
 ///
 /// Jobs are stored as `UnownedJob`s (one word each, no closure per job). The thread takes the whole queue
 /// in one lock acquisition and runs the batch without the lock, so a busy producer and the thread touch
-/// the lock once per job and once per batch respectively. The thread sleeps on a condition variable only
-/// when the queue is empty, and a producer signals only when it finds the thread asleep.
+/// the lock once per job and once per batch respectively. When the queue is empty the thread first polls
+/// for new work for up to ``idleSpinNanoseconds`` (yielding the CPU on every poll), then sleeps on a
+/// condition variable; a producer signals only when it finds the thread asleep, so a steady stream of
+/// work costs no wake-up system calls.
 ///
 /// A job is never dropped: jobs that arrive after the thread has exited (a cancelled task resuming late,
 /// say) run on a process-wide serial fallback queue, still isolated to their worker's executor.
+@usableFromInline
 final class WorkerThread: @unchecked Sendable {
     // @unchecked: `queue`, `phase`, `isIdle` and `isolation` are read and written only while `lock` is
     // held (the thread reads `isolation` once, under the lock, before running anything); `pthread` is
@@ -36,10 +40,13 @@ final class WorkerThread: @unchecked Sendable {
     }
 
     let name: String
-    let identity = ThreadIdentity()
+    @usableFromInline let identity = ThreadIdentity()
     private let lock = ConditionLock()
     private let exited = Latch()
-    private var queue: [UnownedJob] = []
+    /// Set (relaxed) by a producer that makes the queue non-empty, cleared by the thread when it takes
+    /// the queue: lets the idle thread poll for work without taking the lock.
+    private let hasQueuedJobs = Atomic<Bool>(false)
+    @exclusivity(unchecked) private var queue: [UnownedJob] = []
     private var phase = Phase.notStarted
     private var isIdle = false
     private var isolation: Isolation?
@@ -47,6 +54,9 @@ final class WorkerThread: @unchecked Sendable {
 
     /// Linux keeps at most 15 bytes of a thread's name (16 with the terminating NUL).
     static let maximumOSNameBytes = 15
+
+    /// How long an idle thread polls for new work before it sleeps.
+    static let idleSpinNanoseconds: UInt64 = 20_000
 
     init(name: String) {
         self.name = name
@@ -93,6 +103,7 @@ final class WorkerThread: @unchecked Sendable {
         case .running, .stopping, .notStarted:
             // Jobs queued before start run once the thread starts.
             queue.append(job)
+            if queue.count == 1 { hasQueuedJobs.store(true, ordering: .relaxed) }
             let mustWake = isIdle
             isIdle = false
             lock.unlock()
@@ -170,12 +181,17 @@ final class WorkerThread: @unchecked Sendable {
                     phase = .exited
                     break
                 }
+                lock.unlock()
+                let workArrived = pollForWork()
+                lock.lock()
+                if workArrived || !queue.isEmpty || phase != .running { continue }
                 isIdle = true
                 lock.wait()
                 isIdle = false
                 continue
             }
             swap(&batch, &queue)
+            hasQueuedJobs.store(false, ordering: .relaxed)
             lock.unlock()
             for job in batch {
                 job.runSynchronously(isolatedTo: isolation.serial, taskExecutor: isolation.task)
@@ -192,6 +208,17 @@ final class WorkerThread: @unchecked Sendable {
         lock.unlock()
         identity.release()
         exited.open()
+    }
+
+    /// Polls for queued work for up to ``idleSpinNanoseconds``, yielding the CPU on every poll so a
+    /// producer sharing this CPU runs at once. Returns whether work arrived.
+    private func pollForWork() -> Bool {
+        let end = Deadline.now.nanoseconds &+ Self.idleSpinNanoseconds
+        repeat {
+            sched_yield()
+            if hasQueuedJobs.load(ordering: .relaxed) { return true }
+        } while Deadline.now.nanoseconds < end
+        return false
     }
 
     /// Sets the OS name of the calling thread, cut to the 15 bytes Linux keeps (at a character boundary):

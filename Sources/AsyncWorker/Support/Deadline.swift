@@ -10,12 +10,13 @@ import Darwin
 ///
 /// The wall clock can jump when the system time is set; a deadline taken from it could fire early or
 /// never. Every conversion from a user-supplied duration clamps instead of trapping.
+@usableFromInline
 struct Deadline: Comparable, Sendable {
     /// Nanoseconds since an arbitrary, fixed origin (boot, on Linux).
-    var nanoseconds: UInt64
+    @usableFromInline var nanoseconds: UInt64
 
     /// A deadline that never passes.
-    static let never = Deadline(nanoseconds: .max)
+    @usableFromInline static let never = Deadline(nanoseconds: .max)
 
     /// Durations at or above this are treated as "no timeout" (about 31 years): far beyond any real
     /// wait, and small enough that the nanosecond arithmetic below can never overflow.
@@ -30,6 +31,7 @@ struct Deadline: Comparable, Sendable {
     /// The deadline `timeout` from now; `nil` or a huge timeout gives ``never``.
     ///
     /// A zero or negative timeout gives a deadline that has already passed.
+    @usableFromInline
     static func after(_ timeout: Duration?) -> Deadline {
         guard let nanos = Self.nanoseconds(of: timeout) else { return .never }
         return Deadline(nanoseconds: Deadline.now.nanoseconds.addingClampedToMax(nanos))
@@ -46,6 +48,7 @@ struct Deadline: Comparable, Sendable {
 
     /// Converts a legacy `TimeInterval` (seconds) to a `Duration` without trapping: NaN and negative
     /// values become zero, infinite and huge values become "no timeout" (`nil`).
+    @usableFromInline
     static func duration(fromSeconds seconds: Double) -> Duration? {
         guard !seconds.isNaN else { return .zero }
         guard seconds < 1_000_000_000 else { return nil }
@@ -53,6 +56,7 @@ struct Deadline: Comparable, Sendable {
         return .nanoseconds(Int64(seconds * 1_000_000_000))
     }
 
+    @usableFromInline
     var hasPassed: Bool { self != .never && Deadline.now >= self }
 
     /// Nanoseconds left until the deadline (zero if it has passed), `nil` for ``never``.
@@ -62,6 +66,7 @@ struct Deadline: Comparable, Sendable {
         return nanoseconds > now ? nanoseconds - now : 0
     }
 
+    @usableFromInline
     static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     var posixTimespec: timespec {

@@ -11,6 +11,7 @@ import Musl
 /// at a stable address); `Synchronization.Mutex` is invisible to ThreadSanitizer on Linux. A stripe is
 /// held only around plain state changes: never while calling user code or taking another lock, so two
 /// objects sharing a stripe cannot deadlock.
+@usableFromInline
 enum LockStripes {
     static let count = 128
     /// Each mutex sits on its own 64-byte cache line, so neighbours don't false-share.
@@ -33,9 +34,9 @@ enum LockStripes {
     }()
 
     /// The stripe for `object`.
-    @inline(__always)
+    @usableFromInline
     static func mutex(for object: AnyObject) -> UnsafeMutablePointer<pthread_mutex_t> {
-        let address = UInt(bitPattern: ObjectIdentifier(object).hashValue)
+        let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
         // Objects are 16-byte aligned: drop those bits, fold in higher ones.
         let index = Int(((address >> 4) ^ (address >> 12)) % UInt(count))
         return (table.base + index * stride).assumingMemoryBound(to: pthread_mutex_t.self)

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -10,12 +12,29 @@ import Musl
 /// ``unpark()`` leaves a permit that the next ``park(until:)`` consumes, so a wake-up is never lost even
 /// if it comes before the owner sleeps. A stale permit (from a wait that timed out) only causes one early
 /// return: every caller re-checks its own predicate in a loop.
+///
+/// Spin, then sleep: the owner first polls for the permit for up to ``spinBudget``, yielding the CPU
+/// (`sched_yield`) on every poll, and only then sleeps on a condition variable. When the waker runs on
+/// another CPU (the common case for a quick operation on a 2-core machine) the hand-off completes without
+/// a system call on either side; when both threads share a CPU, the yield hands the CPU to the waker
+/// at once, so spinning cannot starve it. The waker pays for a `pthread_cond_signal` only when the owner
+/// really sleeps (the `parked` state), as in Rust's `std::thread::park`.
+@usableFromInline
 final class Parker: @unchecked Sendable {
-    // @unchecked: `hasPermit` is read and written only while `lock` is held.
+    // @unchecked: `state` is atomic; the condition variable is used only with `lock` held, as pthread
+    // requires.
     private let lock = ConditionLock()
-    private var hasPermit = false  // protected by `lock`
+    private let state = Atomic<UInt8>(Parker.empty)
+
+    private static let empty: UInt8 = 0
+    private static let notified: UInt8 = 1
+    private static let parked: UInt8 = 2
+
+    /// How long the owner polls before it sleeps.
+    static let spinBudgetNanoseconds: UInt64 = 20_000
 
     /// The calling thread's parker, created on first use and released when the thread exits.
+    @usableFromInline
     static var current: Parker {
         if let existing = pthread_getspecific(parkerKey) {
             return Unmanaged<Parker>.fromOpaque(existing).takeUnretainedValue()
@@ -27,26 +46,54 @@ final class Parker: @unchecked Sendable {
 
     /// Sleeps until a permit is available (consuming it) or `deadline` passes.
     /// Returns `false` on timeout. Only the owning thread calls this.
+    @usableFromInline
     func park(until deadline: Deadline) -> Bool {
+        if consumePermit() { return true }
+        if spinForPermit(until: deadline) { return true }
+
         lock.lock()
         defer { lock.unlock() }
-        while !hasPermit {
-            if !lock.wait(until: deadline) {
-                // The deadline passed; a permit may have arrived at the same moment.
-                break
-            }
+        // empty → parked; if that fails a permit arrived meanwhile.
+        guard state.compareExchange(expected: Self.empty, desired: Self.parked, ordering: .acquiring).exchanged
+        else {
+            state.store(Self.empty, ordering: .relaxed)
+            return true
         }
-        let woken = hasPermit
-        hasPermit = false
-        return woken
+        while true {
+            let signalled = lock.wait(until: deadline)
+            if consumePermit() { return true }
+            if !signalled {
+                // Timed out: leave the parked state, unless a permit slipped in at the last moment.
+                return state.exchange(Self.empty, ordering: .acquiring) == Self.notified
+            }
+            // A spurious wake-up: still parked, wait again.
+        }
     }
 
     /// Makes a permit available and wakes the owner if it sleeps. Any thread may call this.
+    @usableFromInline
     func unpark() {
+        guard state.exchange(Self.notified, ordering: .releasing) == Self.parked else { return }
+        // The owner holds `lock` from its parked transition until it waits: taking the lock here
+        // guarantees the signal cannot fall between the two.
         lock.lock()
-        hasPermit = true
         lock.unlock()
         lock.signal()
+    }
+
+    @inline(__always)
+    private func consumePermit() -> Bool {
+        state.compareExchange(expected: Self.notified, desired: Self.empty, ordering: .acquiring).exchanged
+    }
+
+    private func spinForPermit(until deadline: Deadline) -> Bool {
+        let spinEnd = Deadline.now.nanoseconds &+ Self.spinBudgetNanoseconds
+        let stop = min(spinEnd, deadline.nanoseconds)
+        repeat {
+            sched_yield()
+            if state.load(ordering: .relaxed) == Self.notified, consumePermit() { return true }
+        } while Deadline.now.nanoseconds < stop
+        return false
     }
 }
 

@@ -8,6 +8,7 @@ import Musl
 
 /// Remembers which OS thread a worker runs on, so blocking calls can tell cheaply whether they were
 /// made on that thread (where waiting could never end).
+@usableFromInline
 final class ThreadIdentity: Sendable {
     // 0 until the thread publishes itself. Relaxed ordering is enough: a thread only ever compares the
     // value with its own id, and it can only be equal if that thread stored it itself.
@@ -24,6 +25,7 @@ final class ThreadIdentity: Sendable {
     }
 
     /// Whether the caller runs on the owner thread.
+    @usableFromInline
     var isCurrent: Bool {
         let owner = threadID.load(ordering: .relaxed)
         return owner != 0 && owner == UInt(pthread_self())
