@@ -18,6 +18,7 @@ let package = Package(
             dependencies: ["AsyncWorker"],
             path: "Benchmarks/AsyncWorkerBench"
         ),
+        .executableTarget(name: "async-worker-soak", dependencies: ["AsyncWorker"], path: "Benchmarks/Soak"),
     ],
     swiftLanguageModes: [.v6]
 )
