@@ -1,0 +1,568 @@
+// The scenarios. Each runs its contenders interleaved, round by round (round 1: baselines then
+// AsyncWorker; round 2: the same; …), and adds one figure per round to the report. Ratios are taken per
+// round, between contenders measured in that round, and the table shows their median over rounds.
+
+import AsyncWorker
+import Dispatch
+import Synchronization
+
+// MARK: - Blocking round trip
+
+func runRoundTripScenario(_ config: BenchConfig, _ report: Report) throws {
+    let calls = config.roundTripCalls
+    report.section("blocking round trip of a trivial operation: \(calls) calls per contender per round")
+
+    // The very first call in the process also starts the shared worker's thread.
+    let firstStart = monotonicNanoseconds()
+    _ = try runAsyncTask { 1 }
+    let firstCall = Double(monotonicNanoseconds() - firstStart)
+
+    let sampler = LatencySampler(capacity: calls)
+    let pingPong = SemaphorePingPong()
+    let partner = pingPong.start()
+    let inlineExecutor = InlineTaskExecutor()
+    let inlineRuns = AtomicCounter()
+
+    // Warm-up: code paths, allocator caches, the pool's threads.
+    let warmUp = max(1, calls / 20)
+    _ = sampler.measure(calls: warmUp) { pingPong.roundTrip() }
+    _ = sampler.measure(calls: warmUp) { _ = naiveBridge { 1 } }
+    _ = sampler.measure(calls: warmUp) { runInlineTask(on: inlineExecutor, counting: inlineRuns) }
+    _ = try sampler.measure(calls: warmUp) { _ = try runAsyncTask { 1 } }
+
+    var pingPongRuns: [LatencySummary] = []
+    var naiveRuns: [LatencySummary] = []
+    var floorRuns: [LatencySummary] = []
+    var workerRuns: [LatencySummary] = []
+    for round in 1...config.rounds {
+        progress("round trip: round \(round)/\(config.rounds)")
+        pingPongRuns.append(sampler.measure(calls: calls) { pingPong.roundTrip() })
+        naiveRuns.append(sampler.measure(calls: calls) { _ = naiveBridge { 1 } })
+        floorRuns.append(sampler.measure(calls: calls) { runInlineTask(on: inlineExecutor, counting: inlineRuns) })
+        workerRuns.append(try sampler.measure(calls: calls) { _ = try runAsyncTask { 1 } })
+    }
+    pingPong.stop(partner)
+    precondition(inlineRuns.current == warmUp + calls * config.rounds, "an inline task did not run")
+
+    let contenders: [(String, [LatencySummary])] = [
+        ("semaphore ping-pong, 2 threads", pingPongRuns),
+        ("naive bridge (Task.detached + semaphore)", naiveRuns),
+        ("task floor (inline executor, no hop)", floorRuns),
+        ("AsyncWorker runAsyncTask { 1 }", workerRuns),
+    ]
+    for (name, runs) in contenders {
+        report.add("\(name): p50", runs.map(\.p50), .nanoseconds)
+        report.add("\(name): p99", runs.map(\.p99), .nanoseconds)
+        report.add("\(name): mean", runs.map(\.mean), .nanoseconds)
+    }
+    report.add("AsyncWorker first call in the process (starts its thread)", [firstCall], .nanoseconds)
+    report.addRatio(
+        "AsyncWorker mean / ping-pong mean",
+        workerRuns.map(\.mean),
+        over: pingPongRuns.map(\.mean),
+        .atMost(1.0, "≤ 1.00×")
+    )
+    report.addRatio(
+        "AsyncWorker p50 / ping-pong p50",
+        workerRuns.map(\.p50),
+        over: pingPongRuns.map(\.p50),
+        .atMost(1.0, "≤ 1.00×")
+    )
+    report.addRatio(
+        "naive mean / AsyncWorker mean (speed-up)",
+        naiveRuns.map(\.mean),
+        over: workerRuns.map(\.mean),
+        .atLeast(1.5, "≥ 1.50×")
+    )
+    report.addRatio("naive p50 / AsyncWorker p50 (speed-up)", naiveRuns.map(\.p50), over: workerRuns.map(\.p50))
+    let overhead = (0..<config.rounds).map { workerRuns[$0].mean - pingPongRuns[$0].mean - floorRuns[$0].mean }
+    report.add("AsyncWorker mean − ping-pong mean − task floor mean (own overhead)", overhead, .nanoseconds)
+}
+
+// MARK: - Fire-and-forget throughput
+
+/// Rates of one fire-and-forget run, per second, measured from the instant the callers were released.
+private struct Throughput {
+    /// Tasks divided by the time until the last caller finished submitting.
+    var submissions: Double
+    /// Tasks divided by the time until the last task's future was resolved.
+    var completions: Double
+}
+
+/// The last future each caller thread got, collected for the completion wait.
+private final class LastFutures: Sendable {
+    private let slots: Mutex<[TaskFuture<Void>?]>
+
+    init(count: Int) {
+        slots = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func store(_ future: TaskFuture<Void>?, at index: Int) {
+        slots.withLock { $0[index] = future }
+    }
+
+    var all: [TaskFuture<Void>?] { slots.withLock { $0 } }
+}
+
+private func share(of total: Int, callers: Int, index: Int) -> Int {
+    total / callers + (index < total % callers ? 1 : 0)
+}
+
+/// `tasks` trivial operations through `runAsyncTask(fireAndForget:)` from `callers` threads. Completion is
+/// when every caller's last future is resolved (and the operations' own counter confirms all ran).
+private func asyncWorkerFireAndForget(tasks: Int, callers: Int) throws -> Throughput {
+    let completed = AtomicCounter()
+    let lastFutures = LastFutures(count: callers)
+    let window = runOnThreads(callers) { index in
+        var last: TaskFuture<Void>?
+        for _ in 0..<share(of: tasks, callers: callers, index: index) {
+            last = runAsyncTask(fireAndForget: { () -> Void in completed.increment() })
+        }
+        lastFutures.store(last, at: index)
+    }
+    for future in lastFutures.all { try future?.result() }
+    waitUntil("the fire-and-forget tasks") { completed.current == tasks }
+    let done = monotonicNanoseconds()
+    return Throughput(
+        submissions: Double(tasks) * 1e9 / Double(window.end - window.start),
+        completions: Double(tasks) * 1e9 / Double(done - window.start)
+    )
+}
+
+/// The naive way: one `Task.detached` per operation on the global pool, from one caller.
+private func naiveFireAndForget(tasks: Int) -> Throughput {
+    let completed = AtomicCounter()
+    let allDone = DispatchSemaphore(value: 0)
+    let start = monotonicNanoseconds()
+    for _ in 0..<tasks {
+        Task.detached {
+            if completed.increment() == tasks { allDone.signal() }
+        }
+    }
+    let submitted = monotonicNanoseconds()
+    allDone.wait()
+    let done = monotonicNanoseconds()
+    return Throughput(
+        submissions: Double(tasks) * 1e9 / Double(submitted - start),
+        completions: Double(tasks) * 1e9 / Double(done - start)
+    )
+}
+
+/// Tasks created, run and completed inline on one thread (see ``InlineTaskExecutor``), per second.
+private func inlineTaskRate(tasks: Int, executor: InlineTaskExecutor) -> Double {
+    let counter = AtomicCounter()
+    let start = monotonicNanoseconds()
+    for _ in 0..<tasks { runInlineTask(on: executor, counting: counter) }
+    let elapsed = monotonicNanoseconds() - start
+    precondition(counter.current == tasks, "an inline task did not run")
+    return Double(tasks) * 1e9 / Double(elapsed)
+}
+
+func runFireAndForgetScenario(_ config: BenchConfig, _ report: Report) throws {
+    let tasks = config.fireAndForgetTasks
+    report.section("fire-and-forget: \(tasks) trivial tasks per contender per round")
+    let inlineExecutor = InlineTaskExecutor()
+    let callerCounts = [1, 2, 8]
+
+    // Warm-up.
+    _ = naiveFireAndForget(tasks: tasks / 20)
+    _ = inlineTaskRate(tasks: tasks / 20, executor: inlineExecutor)
+    _ = try asyncWorkerFireAndForget(tasks: tasks / 20, callers: 1)
+
+    var naive: [Throughput] = []
+    var floor: [Double] = []
+    var worker: [Int: [Throughput]] = [:]
+    for round in 1...config.rounds {
+        progress("fire-and-forget: round \(round)/\(config.rounds)")
+        naive.append(timed("naive") { naiveFireAndForget(tasks: tasks) })
+        floor.append(timed("task floor") { inlineTaskRate(tasks: tasks, executor: inlineExecutor) })
+        for callers in callerCounts {
+            let run = try timed("AsyncWorker \(callers) callers") {
+                try asyncWorkerFireAndForget(tasks: tasks, callers: callers)
+            }
+            worker[callers, default: []].append(run)
+        }
+    }
+
+    report.add("naive Task.detached, 1 caller: submissions/s", naive.map(\.submissions), .perSecond)
+    report.add("naive Task.detached, 1 caller: completions/s", naive.map(\.completions), .perSecond)
+    report.add("task floor (inline executor, no hop), 1 caller: tasks/s", floor, .perSecond)
+    for callers in callerCounts {
+        let runs = worker[callers]!
+        let label = "AsyncWorker, \(callers) caller\(callers == 1 ? "" : "s")"
+        report.add("\(label): submissions/s", runs.map(\.submissions), .perSecond)
+        report.add(
+            "\(label): completions/s",
+            runs.map(\.completions),
+            .perSecond,
+            callers == 1 ? .atLeast(1_000_000, "≥ 1.000 M/s") : .info
+        )
+    }
+    let single = worker[1]!.map(\.completions)
+    report.addRatio("AsyncWorker 2 callers / 1 caller (completions)", worker[2]!.map(\.completions), over: single)
+    report.addRatio(
+        "AsyncWorker 8 callers / 1 caller (completions)",
+        worker[8]!.map(\.completions),
+        over: single,
+        .atLeast(0.8, "≥ 0.80×")
+    )
+    report.addRatio("AsyncWorker 1 caller / naive (completions)", single, over: naive.map(\.completions))
+    report.addRatio("AsyncWorker 1 caller / task floor", single, over: floor)
+}
+
+// MARK: - Memory of tasks suspended at once
+
+/// One slot per task for its continuation. Each task writes only its own slot, then bumps `suspended`
+/// (release); the reader waits for the full count (acquire) before touching any slot.
+private final class ContinuationSlots: @unchecked Sendable {
+    let count: Int
+    let suspended = AtomicCounter()
+    private let slots: UnsafeMutablePointer<CheckedContinuation<Void, Never>?>
+
+    /// Allocates and touches every slot, so the slots are resident before the baseline is read.
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    /// Suspends the calling task until ``resumeAll()``.
+    func park(_ index: Int) async {
+        await withCheckedContinuation { continuation in
+            slots[index] = continuation
+            suspended.increment()
+        }
+    }
+
+    func resumeAll() {
+        for index in 0..<count {
+            slots[index].take()!.resume()
+        }
+    }
+}
+
+/// Resident memory per suspended task, in bytes: `tasks` task-group children, each suspended in a
+/// continuation, started by one operation; `run` starts that operation and returns a way to wait for it.
+private func residentPerSuspendedTask(
+    tasks: Int,
+    run: (ContinuationSlots) -> () throws -> Void
+) throws -> Double {
+    releaseFreedMemory()
+    let slots = ContinuationSlots(count: tasks)
+    let before = residentBytes()
+    let waitForEnd = run(slots)
+    waitUntil("\(tasks) tasks to suspend") { slots.suspended.current == tasks }
+    let during = residentBytes()
+    slots.resumeAll()
+    try waitForEnd()
+    return Double(during - before) / Double(tasks)
+}
+
+/// The operation both contenders run: a discarding task group whose children all park.
+private func parkAll(_ slots: ContinuationSlots) async {
+    await withDiscardingTaskGroup { group in
+        for index in 0..<slots.count {
+            group.addTask { await slots.park(index) }
+        }
+    }
+}
+
+func runSuspendedScenario(_ config: BenchConfig, _ report: Report) throws {
+    let tasks = config.suspendedTasks
+    report.section("\(tasks) tasks suspended at once in withCheckedContinuation (task-group children)")
+    let worker = ThreadWorker(name: "bench-suspend")
+    let dispatcher = TaskDispatcher(worker: worker)
+
+    func onGlobalPool(_ slots: ContinuationSlots) -> () throws -> Void {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await parkAll(slots)
+            done.signal()
+        }
+        return { done.wait() }
+    }
+    func onWorker(_ slots: ContinuationSlots) -> () throws -> Void {
+        let future = dispatcher.executeAsync { await parkAll(slots) }
+        return { try future.result() }
+    }
+
+    // Warm-up.
+    _ = try residentPerSuspendedTask(tasks: max(1, tasks / 20), run: onGlobalPool)
+    _ = try residentPerSuspendedTask(tasks: max(1, tasks / 20), run: onWorker)
+
+    var global: [Double] = []
+    var onThread: [Double] = []
+    for round in 1...config.rounds {
+        progress("suspended tasks: round \(round)/\(config.rounds)")
+        // The reference is measured in round 1 only: the figure is deterministic (it varies by about 1%
+        // between rounds) and a million suspended tasks cost seconds per run.
+        if round == 1 {
+            global.append(try timed("global pool") { try residentPerSuspendedTask(tasks: tasks, run: onGlobalPool) })
+        }
+        onThread.append(try timed("AsyncWorker") { try residentPerSuspendedTask(tasks: tasks, run: onWorker) })
+    }
+    worker.shutdown(timeout: .seconds(5))
+    releaseFreedMemory()
+
+    report.add("global pool (plain Task.detached parent), round 1 only: resident per task", global, .bytes)
+    report.add(
+        "AsyncWorker (operation on a ThreadWorker): resident per task",
+        onThread,
+        .bytes,
+        .atMost(1.6 * 1024, "≤ 1.60 KiB")
+    )
+    report.addRatio("AsyncWorker / global pool (round 1)", onThread, over: global)
+}
+
+// MARK: - A producer that outruns the worker
+
+/// A little CPU work per task (a few hundred dependent shifts), kept from being optimised away.
+@inline(never)
+private func littleWork(_ seed: UInt64) -> UInt64 {
+    var x = seed | 1
+    for _ in 0..<100 {
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+    }
+    return x
+}
+
+private final class WorkSink: Sendable {
+    private let value = Atomic<UInt64>(0)
+    func absorb(_ x: UInt64) { value.store(x, ordering: .relaxed) }
+}
+
+private struct ProducerRun {
+    /// Peak resident growth over the pre-run baseline, sampled every few thousand submissions.
+    var peakGrowth: Double
+    var tasksQueuedWhenSubmissionEnded: Double
+    var submissions: Double
+    var completions: Double
+}
+
+/// One producer thread submits `tasks` operations as fast as `submit` allows, sampling resident memory;
+/// `submit(seed, completed)` starts one task and returns a way to wait for it.
+private func runProducer(
+    tasks: Int,
+    submit: (UInt64, AtomicCounter) -> () throws -> Void
+) throws -> ProducerRun {
+    releaseFreedMemory()
+    let completed = AtomicCounter()
+    let before = residentBytes()
+    var peak = before
+    var waitForLast: () throws -> Void = {}
+    let start = monotonicNanoseconds()
+    for index in 0..<tasks {
+        waitForLast = submit(UInt64(index), completed)
+        if index & 8191 == 0 { peak = max(peak, residentBytes()) }
+    }
+    peak = max(peak, residentBytes())
+    let submitted = monotonicNanoseconds()
+    let queued = tasks - completed.current
+    try waitForLast()
+    waitUntil("the producer's tasks") { completed.current == tasks }
+    let done = monotonicNanoseconds()
+    return ProducerRun(
+        peakGrowth: Double(peak - before),
+        tasksQueuedWhenSubmissionEnded: Double(queued),
+        submissions: Double(tasks) * 1e9 / Double(submitted - start),
+        completions: Double(tasks) * 1e9 / Double(done - start)
+    )
+}
+
+func runProducerScenario(_ config: BenchConfig, _ report: Report) throws {
+    let tasks = config.producerTasks
+    report.section("runaway producer: 1 thread submits \(tasks) fire-and-forget tasks doing a little work")
+    let worker = ThreadWorker(name: "bench-producer")
+    let dispatcher = TaskDispatcher(worker: worker)
+    let sink = WorkSink()
+
+    func naive(_ seed: UInt64, _ completed: AtomicCounter) -> () throws -> Void {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            sink.absorb(littleWork(seed))
+            completed.increment()
+            done.signal()
+        }
+        return { done.wait() }
+    }
+    func onWorker(_ seed: UInt64, _ completed: AtomicCounter) -> () throws -> Void {
+        let future = dispatcher.executeAsync { () -> Void in
+            sink.absorb(littleWork(seed))
+            completed.increment()
+        }
+        return { try future.result() }
+    }
+
+    _ = try runProducer(tasks: max(1, tasks / 20), submit: naive)
+    _ = try runProducer(tasks: max(1, tasks / 20), submit: onWorker)
+
+    var naiveRuns: [ProducerRun] = []
+    var workerRuns: [ProducerRun] = []
+    for round in 1...config.rounds {
+        progress("runaway producer: round \(round)/\(config.rounds)")
+        naiveRuns.append(try timed("naive") { try runProducer(tasks: tasks, submit: naive) })
+        workerRuns.append(try timed("AsyncWorker") { try runProducer(tasks: tasks, submit: onWorker) })
+    }
+    worker.shutdown(timeout: .seconds(5))
+    releaseFreedMemory()
+
+    for (name, runs) in [("naive Task.detached", naiveRuns), ("AsyncWorker executeAsync", workerRuns)] {
+        report.add("\(name): peak resident growth", runs.map(\.peakGrowth), .bytes)
+        report.add("\(name): peak growth per submitted task", runs.map { $0.peakGrowth / Double(tasks) }, .bytes)
+        report.add(
+            "\(name): tasks not yet run when submission ended",
+            runs.map(\.tasksQueuedWhenSubmissionEnded),
+            .count
+        )
+        report.add("\(name): submissions/s", runs.map(\.submissions), .perSecond)
+        report.add("\(name): completions/s", runs.map(\.completions), .perSecond)
+    }
+    report.note("no bound enforced on the producer's memory yet: the figures above are for information")
+}
+
+// MARK: - Timeout precision
+
+func runTimeoutScenario(_ config: BenchConfig, _ report: Report) throws {
+    let tries = config.timeoutTries
+    let timeout = Duration.milliseconds(50)
+    let timeoutNanoseconds: UInt64 = 50_000_000
+    // The semaphore reference needs fewer tries: it is the kernel timer's own overshoot.
+    let referenceTries = max(1, tries / 2)
+    report.section(
+        "timeout precision: 50 ms timeout on a 10 s sleep, \(tries) tries per round (semaphore: \(referenceTries))"
+    )
+
+    func semaphoreOvershoots() -> [Double] {
+        (0..<referenceTries).map { _ in
+            let never = DispatchSemaphore(value: 0)
+            let start = monotonicNanoseconds()
+            let outcome = never.wait(timeout: .now() + .nanoseconds(Int(timeoutNanoseconds)))
+            let elapsed = monotonicNanoseconds() - start
+            precondition(outcome == .timedOut, "a semaphore nobody signals was signalled")
+            return Double(Int64(elapsed) - Int64(timeoutNanoseconds))
+        }
+    }
+    func workerOvershoots() throws -> [Double] {
+        try (0..<tries).map { _ in
+            let start = monotonicNanoseconds()
+            do {
+                try runAsyncTask({ try await Task.sleep(for: .seconds(10)) }, timeout: timeout)
+                preconditionFailure("a 10 s sleep finished within a 50 ms timeout")
+            } catch AsyncWorkerError.timedOut {
+                return Double(Int64(monotonicNanoseconds() - start) - Int64(timeoutNanoseconds))
+            }
+        }
+    }
+
+    var semaphoreP50: [Double] = []
+    var semaphoreP99: [Double] = []
+    var workerP50: [Double] = []
+    var workerP99: [Double] = []
+    for round in 1...config.rounds {
+        progress("timeout: round \(round)/\(config.rounds)")
+        let semaphore = semaphoreOvershoots().sorted()
+        let worker = try workerOvershoots().sorted()
+        semaphoreP50.append(percentile(ofSorted: semaphore, 0.50))
+        semaphoreP99.append(percentile(ofSorted: semaphore, 0.99))
+        workerP50.append(percentile(ofSorted: worker, 0.50))
+        workerP99.append(percentile(ofSorted: worker, 0.99))
+    }
+    report.add("DispatchSemaphore.wait(timeout:) overshoot p50", semaphoreP50, .nanoseconds)
+    report.add("DispatchSemaphore.wait(timeout:) overshoot p99", semaphoreP99, .nanoseconds)
+    report.add(
+        "AsyncWorker runAsyncTask(timeout:) overshoot p50",
+        workerP50,
+        .nanoseconds,
+        .atMost(100_000, "≤ 100 µs")
+    )
+    report.add(
+        "AsyncWorker runAsyncTask(timeout:) overshoot p99",
+        workerP99,
+        .nanoseconds,
+        .atMost(1_000_000, "≤ 1 ms")
+    )
+    report.addRatio("AsyncWorker p50 / semaphore p50", workerP50, over: semaphoreP50)
+    report.addRatio("AsyncWorker p99 / semaphore p99", workerP99, over: semaphoreP99)
+}
+
+// MARK: - Cold start
+
+func runColdStartScenario(_ config: BenchConfig, _ report: Report) throws {
+    let starts = config.coldStarts
+    report.section(
+        "cold start: new thread → first completed round trip, then stop it; \(starts) starts per contender per round"
+    )
+
+    /// p50 of (start → first hand-off) and of the stop, over `starts` fresh plain threads.
+    func plainThreads() -> (start: Double, stop: Double) {
+        var startTimes: [Double] = []
+        var stopTimes: [Double] = []
+        for _ in 0..<starts {
+            let begin = monotonicNanoseconds()
+            let answered = DispatchSemaphore(value: 0)
+            let thread = JoinableThread { answered.signal() }
+            answered.wait()
+            let firstTrip = monotonicNanoseconds()
+            thread.join()
+            let stopped = monotonicNanoseconds()
+            startTimes.append(Double(firstTrip - begin))
+            stopTimes.append(Double(stopped - firstTrip))
+        }
+        return (median(startTimes), median(stopTimes))
+    }
+    func workers() throws -> (start: Double, stop: Double) {
+        var startTimes: [Double] = []
+        var stopTimes: [Double] = []
+        for _ in 0..<starts {
+            let begin = monotonicNanoseconds()
+            let worker = ThreadWorker(name: "bench-cold")
+            let dispatcher = TaskDispatcher(worker: worker)
+            _ = try dispatcher.execute { 1 }
+            let firstTrip = monotonicNanoseconds()
+            let outcome = worker.shutdown(timeout: .seconds(1))
+            let stopped = monotonicNanoseconds()
+            precondition(outcome.isClean, "cold-start worker did not shut down cleanly: \(outcome)")
+            startTimes.append(Double(firstTrip - begin))
+            stopTimes.append(Double(stopped - firstTrip))
+        }
+        return (median(startTimes), median(stopTimes))
+    }
+
+    var plain: [(start: Double, stop: Double)] = []
+    var worker: [(start: Double, stop: Double)] = []
+    for round in 1...config.rounds {
+        progress("cold start: round \(round)/\(config.rounds)")
+        plain.append(plainThreads())
+        worker.append(try workers())
+    }
+    report.add("pthread create → first semaphore hand-off, p50", plain.map(\.start), .nanoseconds)
+    report.add("pthread join, p50", plain.map(\.stop), .nanoseconds)
+    report.add(
+        "AsyncWorker new ThreadWorker → execute { 1 } done, p50",
+        worker.map(\.start),
+        .nanoseconds,
+        .atMost(300_000, "≤ 0.30 ms")
+    )
+    report.add("AsyncWorker shutdown(timeout:), p50", worker.map(\.stop), .nanoseconds)
+    report.addRatio("AsyncWorker start / pthread start", worker.map(\.start), over: plain.map(\.start))
+}
+
+// MARK: - Pipeline
+
+/// PIPELINE SCENARIO — NOT MEASURED YET.
+///
+/// Placeholder for "a pipeline of 4 trivial domains": the `Pipeline` type is being written concurrently.
+/// The lead replaces this body with the measurement (baseline: the same 4 steps as direct calls inside
+/// one `runAsyncTask`), keeping the interleaved-rounds pattern of the scenarios above.
+func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
+    print("pipeline: not measured yet")
+    report.section("pipeline of 4 trivial domains")
+    report.note("pipeline: not measured yet (stub; the Pipeline type is not written yet)")
+}

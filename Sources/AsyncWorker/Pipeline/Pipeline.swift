@@ -1,0 +1,311 @@
+/// A chain of ``AsyncDomain``s that synchronous code drives: each message runs through every domain, in
+/// order, as one task on a worker thread, while the caller blocks (``send(_:timeout:)``), takes a future
+/// (``post(_:)``) or feeds a whole sequence (``run(_:progressInterval:progress:)``).
+///
+/// ```swift
+/// let pipeline = Pipeline(Parse()).then(Enrich()).then(Export())   // a type mismatch does not compile
+/// pipeline.onOutput { ok in … }                                    // any number of subscribers
+/// let ok = try pipeline.send("{…}", timeout: .seconds(1))           // blocking, from sync code
+/// let f = pipeline.post("{…}")                                      // TaskFuture<Bool>
+/// let summary = try pipeline.run(lines) { print($0.finished) }      // a whole sequence, bounded
+/// print(pipeline.monitor.snapshot().table)
+/// pipeline.shutdown(timeout: .seconds(5))
+/// ```
+///
+/// **Where things run.** Every message is a task on the pipeline's worker (the shared worker behind
+/// ``runAsyncTask(_:timeout:)-(_,Duration?)`` unless you pass one), so the domains and the non-isolated
+/// async code they call run on that one thread; messages interleave at every `await`, so many are in
+/// flight at once. Each domain's run is timed into ``monitor``.
+///
+/// **Backpressure.** At most `maxInFlight` messages are in flight. A message holds its slot from the
+/// moment it is accepted until its future is resolved; ``post(_:)``, ``send(_:timeout:)`` and
+/// ``run(_:progressInterval:progress:)`` block the calling thread while every slot is taken, so a
+/// producer faster than the pipeline is held back and memory stays bounded. On the worker's own thread
+/// (in a domain or a subscriber) ``post(_:)`` never waits for a slot, because only that thread can free
+/// one: it admits the message beyond the limit.
+///
+/// **Failures.** A domain that throws fails that message only: its future fails with the domain's own
+/// error, ``onFailure(_:)`` subscribers are told, the monitor counts it, and later messages flow on.
+///
+/// **Subscribers** (``onOutput(_:)``, ``onFailure(_:)``) are called once per message, on the thread that
+/// finishes it (normally the worker's), with no lock held, after the monitor has counted the message and
+/// before its future resolves: when ``send(_:timeout:)`` or ``run(_:progressInterval:progress:)``
+/// returns, every subscriber has seen the messages it sent.
+///
+/// **Shutdown.** ``shutdown(timeout:)`` stops intake, lets in-flight messages finish until the timeout,
+/// then abandons the rest; every future is resolved when it returns. The worker is not shut down: the
+/// pipeline does not own it.
+///
+/// - Important: ``send(_:timeout:)``, ``post(_:)`` and ``run(_:progressInterval:progress:)`` block the
+///   calling thread. Don't call them from async code on the cooperative pool; await
+///   ``TaskFuture/value`` of a ``post(_:)`` there, or call the domains directly.
+public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
+    /// The per-domain and per-run numbers of this pipeline. See ``PipelineMonitor/snapshot()``.
+    public let monitor: PipelineMonitor
+    /// The most messages in flight at once (at least 1).
+    public let maxInFlight: Int
+    let stages: PipelineStages<Input, Output>
+    /// The worker the pipeline was given, `nil` for the shared one: what ``then(_:)`` passes on.
+    let givenWorker: ThreadWorker?
+    let worker: any Worker
+    let storage: PipelineStorage<Input, Output>
+
+    /// A pipeline of one domain; add more with ``then(_:)``.
+    ///
+    /// - Parameters:
+    ///   - domain: The first domain.
+    ///   - worker: The worker whose thread runs the messages; `nil` (the default) uses the shared worker.
+    ///     The pipeline never shuts the worker down: a worker you pass is yours to shut down, after the
+    ///     pipeline.
+    ///   - maxInFlight: The most messages in flight at once; values below 1 mean 1.
+    ///   - monitorWindow: How many recent durations per domain the monitor's percentiles cover; values
+    ///     below 1 mean 1.
+    public convenience init<D: AsyncDomain>(
+        _ domain: D,
+        worker: ThreadWorker? = nil,
+        maxInFlight: Int = 64,
+        monitorWindow: Int = 1024
+    ) where D.Input == Input, D.Output == Output {
+        self.init(
+            stages: PipelineStages(domain),
+            worker: worker,
+            maxInFlight: maxInFlight,
+            monitorWindow: monitorWindow
+        )
+    }
+
+    /// A pipeline of the domains listed in `stages`, one per line; see ``PipelineBuilder``.
+    ///
+    /// ```swift
+    /// let pipeline = Pipeline(maxInFlight: 16) {
+    ///     Parse()
+    ///     Enrich()
+    ///     Export()
+    /// }
+    /// ```
+    ///
+    /// The parameters are those of ``init(_:worker:maxInFlight:monitorWindow:)``.
+    public convenience init(
+        worker: ThreadWorker? = nil,
+        maxInFlight: Int = 64,
+        monitorWindow: Int = 1024,
+        @PipelineBuilder _ stages: () -> PipelineStages<Input, Output>
+    ) {
+        self.init(stages: stages(), worker: worker, maxInFlight: maxInFlight, monitorWindow: monitorWindow)
+    }
+
+    init(stages: PipelineStages<Input, Output>, worker: ThreadWorker?, maxInFlight: Int, monitorWindow: Int) {
+        self.stages = stages
+        self.givenWorker = worker
+        self.worker = worker ?? sharedDispatcher.worker
+        self.maxInFlight = max(1, maxInFlight)
+        self.monitor = PipelineMonitor(domainNames: stages.names, windowSize: monitorWindow)
+        self.storage = PipelineStorage(maxInFlight: self.maxInFlight, monitor: monitor)
+    }
+
+    /// A new pipeline: these domains followed by `next`, with the same worker, `maxInFlight` and monitor
+    /// window. Compiles only if `next` consumes this pipeline's output.
+    ///
+    /// The new pipeline starts fresh: it has its own slots, monitor and subscribers, and this one is
+    /// left as it was.
+    public func then<D: AsyncDomain>(_ next: D) -> Pipeline<Input, D.Output> where D.Input == Output {
+        Pipeline<Input, D.Output>(
+            stages: stages.appending(next),
+            worker: givenWorker,
+            maxInFlight: maxInFlight,
+            monitorWindow: monitor.windowSize
+        )
+    }
+
+    /// The domains' names, in order.
+    public var domainNames: [String] { stages.names }
+
+    /// How many messages are in flight now: accepted, and their future not yet resolved. A gauge: it may
+    /// have changed by the time you read it.
+    public var inFlightCount: Int { storage.inFlightCount }
+
+    // MARK: Subscribers
+
+    /// Adds a subscriber that receives every output produced after it was added, exactly once each.
+    ///
+    /// Called on the thread that finishes the message (normally the worker's; a message abandoned at
+    /// shutdown is reported on the thread calling ``shutdown(timeout:)``), with no lock held, after the
+    /// monitor has counted the message and before the message's future resolves. Subscribers are called in
+    /// the order they were added. Keep a subscriber short: it holds the worker's thread, and a blocking
+    /// call there throws ``AsyncWorkerError/wouldDeadlock``. It may call ``post(_:)``, which does not wait
+    /// for a slot on the worker's thread.
+    public func onOutput(_ handler: @escaping @Sendable (Output) -> Void) {
+        storage.addOutputHandler(handler)
+    }
+
+    /// Adds a subscriber that is told of every message that fails after it was added, exactly once each:
+    /// a domain threw, the message was cancelled, or it was abandoned at shutdown.
+    ///
+    /// Called like the ``onOutput(_:)`` subscribers, on the thread that finishes the message.
+    public func onFailure(_ handler: @escaping @Sendable (PipelineFailure<Input>) -> Void) {
+        storage.addFailureHandler(handler)
+    }
+
+    // MARK: Driving from synchronous code
+
+    /// Starts `input` through the pipeline and returns its future, blocking while every slot is taken.
+    ///
+    /// On the worker's own thread it never waits: the message is admitted even beyond `maxInFlight`.
+    /// The future is already failed with ``AsyncWorkerError/shutDown`` if the pipeline is shut down.
+    ///
+    /// - Parameter input: The message.
+    /// - Returns: The message's future: the last domain's output, or the error that failed the message
+    ///   (a domain's own error, unchanged). ``TaskFuture/cancel()`` cancels the message.
+    public func post(_ input: Input) -> TaskFuture<Output> {
+        switch start(input, slotDeadline: .never) {
+        case .success(let future): return future
+        case .failure(let error): return TaskFuture(resolved: .failure(error))
+        }
+    }
+
+    /// Sends `input` through the pipeline and blocks until it comes out, then returns the output.
+    ///
+    /// The timeout covers the wait for a slot and the run. When it passes, the call throws
+    /// ``AsyncWorkerError/timedOut`` at the deadline and the message is cancelled (it stops at the next
+    /// `await` that honours cancellation, or at the next domain boundary).
+    ///
+    /// - Parameters:
+    ///   - input: The message.
+    ///   - timeout: How long to wait; `nil` waits as long as it takes. Zero or less throws
+    ///     ``AsyncWorkerError/timedOut`` without sending.
+    /// - Returns: The last domain's output.
+    /// - Throws: The error of the domain that failed the message, unchanged; ``AsyncWorkerError/timedOut``;
+    ///   ``AsyncWorkerError/shutDown`` if the pipeline (or its worker) is shut down;
+    ///   ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
+    public func send(_ input: Input, timeout: Duration? = nil) throws -> Output {
+        if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
+        if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
+        let deadline = Deadline.after(timeout)
+        let future = try start(input, slotDeadline: deadline).get()
+        guard let result = try future.wait(until: deadline) else {
+            future.cancel()
+            throw AsyncWorkerError.timedOut
+        }
+        return try result.get()
+    }
+
+    /// Drives every element of `inputs` through the pipeline and blocks until all are done, with at most
+    /// ``maxInFlight`` in flight: the sequence is consumed only as fast as slots free up, so memory stays
+    /// bounded whatever its length.
+    ///
+    /// `progress` is called on the calling thread (so it needs not be `Sendable`): at most once per
+    /// `progressInterval` while the run goes on, and once more at the end with the final counts. Failed
+    /// messages don't stop the run; a ``shutdown(timeout:)`` does: the rest of the sequence is left
+    /// unconsumed and the summary says so.
+    ///
+    /// ```swift
+    /// let summary = try pipeline.run(lines) { progress in
+    ///     print("\(progress.finished) done, \(progress.failed) failed")
+    /// }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - inputs: The messages, consumed lazily, in order.
+    ///   - progressInterval: The least time between two progress calls.
+    ///   - progress: Told how the run stands; optional.
+    /// - Returns: The counts, failures by error type and elapsed time.
+    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
+    public func run(
+        _ inputs: some Sequence<Input>,
+        progressInterval: Duration = .milliseconds(100),
+        progress: ((RunProgress) -> Void)? = nil
+    ) throws -> RunSummary {
+        if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
+        let tracker = RunTracker()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var nextProgress = started + progressInterval
+        var wasInterrupted = false
+        for input in inputs {
+            guard case .success = start(input, slotDeadline: .never, tracker: tracker) else {
+                // The only refusal without a deadline: the pipeline is shut down.
+                wasInterrupted = true
+                break
+            }
+            if let progress, clock.now >= nextProgress {
+                progress(tracker.progress(elapsed: clock.now - started))
+                nextProgress = clock.now + progressInterval
+            }
+        }
+        while !tracker.waitUntilFinished(until: progress == nil ? .never : Deadline.after(progressInterval)) {
+            progress?(tracker.progress(elapsed: clock.now - started))
+        }
+        let elapsed = clock.now - started
+        progress?(tracker.progress(elapsed: elapsed))
+        return tracker.summary(elapsed: elapsed, wasInterrupted: wasInterrupted)
+    }
+
+    // MARK: Shutdown
+
+    /// Stops the pipeline: refuses new messages (``send(_:timeout:)`` and ``post(_:)`` then fail with
+    /// ``AsyncWorkerError/shutDown``, callers waiting for a slot too), lets in-flight messages finish
+    /// until `timeout`, then abandons the rest.
+    ///
+    /// An abandoned message is cancelled, its future resolved with ``AsyncWorkerError/shutDown``, the
+    /// monitor counts it as failed and the ``onFailure(_:)`` subscribers are told, on this thread. When
+    /// shutdown returns, every message the pipeline accepted is resolved. The worker keeps running: shut
+    /// down a worker you passed in yourself, after the pipeline; the shared worker is never shut down.
+    ///
+    /// Called on the worker's own thread it does not wait (the messages need that thread): it abandons
+    /// what is in flight at once. Calling it again returns the first call's report; a concurrent second
+    /// call waits for the first.
+    ///
+    /// - Parameter timeout: How long in-flight messages may run on; `nil` waits as long as they take.
+    /// - Returns: How many messages drained and how many were abandoned.
+    @discardableResult
+    public func shutdown(timeout: Duration? = nil) -> PipelineShutdownReport {
+        storage.shutdown(timeout: timeout, onWorkerThread: worker.isCurrentThread)
+    }
+
+    // MARK: Internals
+
+    /// Admits `input` (waiting for a slot until `slotDeadline`, except on the worker's thread) and starts
+    /// its task; fails if the pipeline is shut down or the deadline passed first. A `tracker` counts the
+    /// message's outcome before its slot is freed, so a run never sees more than `maxInFlight` in flight.
+    private func start(
+        _ input: Input,
+        slotDeadline: Deadline,
+        tracker: RunTracker? = nil
+    ) -> Result<TaskFuture<Output>, AsyncWorkerError> {
+        let onWorkerThread = worker.isCurrentThread
+        let id: UInt64
+        switch storage.admit(input, ignoringLimit: onWorkerThread, until: slotDeadline) {
+        case .success(let admitted): id = admitted
+        case .failure(let error): return .failure(error)
+        }
+        tracker?.noteSubmitted()
+        let stages = self.stages
+        let storage = self.storage
+        let future = worker.submit { () async throws -> Output in
+            let result: Result<Output, any Error>
+            var failedStage: Int?
+            do {
+                result = .success(try await stages.run(input, storage.monitor))
+            } catch let failure as StageFailure {
+                failedStage = failure.stage
+                result = .failure(failure.error)
+            } catch {
+                result = .failure(error)
+            }
+            // Settle before returning, so counts and subscribers are done when the future resolves. If
+            // shutdown abandoned the message first, it was reported as `.shutDown`: the future must agree.
+            guard storage.settle(id, result, failedStage: failedStage) else { throw AsyncWorkerError.shutDown }
+            return try result.get()
+        }
+        storage.attach(future, to: id)
+        // Runs once the future is resolved, whoever resolved it: settles the message if its task never
+        // did (the worker refused or abandoned it) and frees the slot.
+        future.onComplete { result in
+            storage.settle(id, result, failedStage: nil)
+            tracker?.record(result)
+            storage.release(id)
+            tracker?.noteReleased()
+        }
+        return .success(future)
+    }
+}

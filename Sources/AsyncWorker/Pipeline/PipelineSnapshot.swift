@@ -1,0 +1,51 @@
+/// What a ``PipelineMonitor`` had counted at one moment: a plain value, easy to print, compare and test.
+///
+/// ```swift
+/// let snapshot = pipeline.monitor.snapshot()
+/// print(snapshot)                                   // the same text as `snapshot.table`
+/// let parse = snapshot[domain: "Parse"]
+/// print(parse?.failures ?? 0, parse?.p95 ?? .zero)
+/// ```
+public struct PipelineSnapshot: Sendable, Equatable, CustomStringConvertible {
+    /// One domain's numbers.
+    public struct DomainStats: Sendable, Equatable {
+        /// The domain's ``AsyncDomain/name``.
+        public var name: String
+        /// Runs that returned a value.
+        public var successes: Int
+        /// Runs that threw.
+        public var failures: Int
+        /// ``failures`` broken down by the thrown error's fully qualified type name
+        /// (e.g. `"MyApp.ParseError"`).
+        public var failuresByType: [String: Int]
+        /// How many durations the percentiles are computed over: the most recent runs, at most the
+        /// monitor's ``PipelineMonitor/windowSize``.
+        public var sampleCount: Int
+        /// The median duration of the recent runs (successful or not); `nil` before the first run.
+        public var p50: Duration?
+        /// The 95th-percentile duration (nearest rank) of the recent runs; `nil` before the first run.
+        public var p95: Duration?
+        /// The 99th-percentile duration (nearest rank) of the recent runs; `nil` before the first run.
+        public var p99: Duration?
+
+        /// Every run of the domain, successful or not.
+        public var runs: Int { successes + failures }
+    }
+
+    /// The domains, in pipeline order.
+    public var domains: [DomainStats]
+    /// Messages that went through every domain and produced an output.
+    public var completedRuns: Int
+    /// Messages that failed: a domain threw, the message was cancelled, or it was abandoned at shutdown.
+    public var failedRuns: Int
+    /// The monitor's per-domain duration window.
+    public var windowSize: Int
+
+    /// The stats of the first domain named `name`, if any.
+    public subscript(domain name: String) -> DomainStats? {
+        domains.first { $0.name == name }
+    }
+
+    /// ``table``.
+    public var description: String { table }
+}

@@ -1,0 +1,62 @@
+/// The domains of a pipeline composed into one typed async function, from the first domain's input to
+/// the last domain's output.
+///
+/// You rarely name this type: ``Pipeline/then(_:)`` and ``PipelineBuilder`` build it. Because each step
+/// is appended with `where D.Input == Output`, a chain whose types don't line up does not compile.
+public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
+    /// The domains' names, in order; a domain's index here is its index in the monitor.
+    let names: [String]
+    /// Runs every domain in order, timing each into `monitor`. A domain's error leaves as a
+    /// ``StageFailure`` naming the domain; a cancellation seen between domains leaves as `CancellationError`.
+    let run: @Sendable (Input, PipelineMonitor) async throws -> Output
+
+    /// A single domain.
+    init<D: AsyncDomain>(_ domain: D) where D.Input == Input, D.Output == Output {
+        self.names = [domain.name]
+        self.run = { input, monitor in
+            try await Self.measure(domain, input, index: 0, monitor)
+        }
+    }
+
+    private init(names: [String], run: @escaping @Sendable (Input, PipelineMonitor) async throws -> Output) {
+        self.names = names
+        self.run = run
+    }
+
+    /// These stages followed by `next`; only compiles when `next` consumes what these stages produce.
+    func appending<D: AsyncDomain>(_ next: D) -> PipelineStages<Input, D.Output> where D.Input == Output {
+        let previous = run
+        let index = names.count
+        return PipelineStages<Input, D.Output>(names: names + [next.name]) { input, monitor in
+            let intermediate = try await previous(input, monitor)
+            // A message cancelled (send timeout, shutdown) stops at the next domain boundary.
+            try Task.checkCancellation()
+            return try await PipelineStages<Input, D.Output>.measure(next, intermediate, index: index, monitor)
+        }
+    }
+
+    /// Runs one domain, records its duration and outcome, and tags a thrown error with the domain's index.
+    private static func measure<D: AsyncDomain>(
+        _ domain: D,
+        _ input: D.Input,
+        index: Int,
+        _ monitor: PipelineMonitor
+    ) async throws -> D.Output {
+        let start = ContinuousClock.now
+        do {
+            let output = try await domain.execute(input)
+            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
+            return output
+        } catch {
+            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
+            throw StageFailure(stage: index, error: error)
+        }
+    }
+}
+
+/// Carries a domain's error out of ``PipelineStages/run`` together with the domain's index. Internal: the
+/// pipeline unwraps it, so callers and subscribers only ever see the domain's own error.
+struct StageFailure: Error {
+    var stage: Int
+    var error: any Error
+}

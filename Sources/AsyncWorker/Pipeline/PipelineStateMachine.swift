@@ -1,0 +1,179 @@
+/// The pipeline's bookkeeping as a pure value: intake, the in-flight messages (one slot each), the
+/// subscribers and the shutdown lifecycle. ``PipelineStorage`` owns it behind its lock and acts on what
+/// each transition returns; nothing here blocks, calls out or takes a lock.
+///
+/// A message goes through three steps:
+/// 1. **admitted**: it takes a slot and gets an entry;
+/// 2. **settled**, exactly once, by whichever comes first: its task finishing (the normal case), its
+///    future resolving without the task (the worker refused or abandoned it), or shutdown abandoning
+///    it. The outcome is recorded in the entry; the settler counts it and tells the subscribers;
+/// 3. **released**: its future is resolved; the entry goes and the slot is free again.
+struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
+    typealias OutputHandler = @Sendable (Output) -> Void
+    typealias FailureHandler = @Sendable (PipelineFailure<Input>) -> Void
+
+    enum Lifecycle {
+        case open
+        /// Intake is closed; the first shutdown call drains and then opens the latch.
+        case draining(Latch)
+        case stopped(PipelineShutdownReport)
+    }
+
+    /// An admitted message that is not released yet.
+    struct Message {
+        var input: Input
+        /// `nil` until the message's task is started and its future attached.
+        var future: TaskFuture<Output>?
+        /// The outcome once settled; its future must resolve with the same outcome.
+        var outcome: Result<Output, any Error>?
+        /// Settled by shutdown: its future must be abandoned (resolved with `.shutDown`, task cancelled).
+        var isAbandoned = false
+    }
+
+    enum Admission {
+        case admitted(id: UInt64)
+        /// Every slot is taken: wait for a release.
+        case mustWait(hook: (@Sendable () -> Void)?)
+        case refused(AsyncWorkerError)
+    }
+
+    /// What to do once a message is settled: tell these subscribers.
+    struct Settlement {
+        var input: Input
+        var outputHandlers: [OutputHandler]
+        var failureHandlers: [FailureHandler]
+    }
+
+    /// What to do with a future just attached.
+    enum AttachAction {
+        case none
+        /// Shutdown abandoned the message before the future existed.
+        case abandon
+        /// Shutdown is past its deadline and the message is already settled: resolve the future now with
+        /// its outcome rather than leave it to the worker.
+        case resolve(Result<Output, any Error>)
+    }
+
+    /// What shutdown must do at its deadline.
+    struct Abandonment {
+        /// Messages it settled as abandoned: count them and tell the failure subscribers, then abandon
+        /// their futures (if attached).
+        var abandoned: [Message]
+        /// Messages settled earlier whose futures are not resolved yet: resolve them with their outcome,
+        /// so every future is resolved when shutdown returns.
+        var settled: [(TaskFuture<Output>, Result<Output, any Error>)]
+        var failureHandlers: [FailureHandler]
+    }
+
+    enum ShutdownClaim {
+        /// This caller drains: `pending` messages hold a slot.
+        case first(Latch, pending: Int)
+        case inProgress(Latch)
+        case finished(PipelineShutdownReport)
+    }
+
+    let maxInFlight: Int
+    private(set) var lifecycle = Lifecycle.open
+    private var lastID: UInt64 = 0
+    /// Admitted and not yet released: one slot each.
+    private var messages: [UInt64: Message] = [:]
+    /// Set once shutdown has abandoned what was unsettled at its deadline.
+    private var hasAbandoned = false
+    private(set) var outputHandlers: [OutputHandler] = []
+    private(set) var failureHandlers: [FailureHandler] = []
+    /// Threads waiting for a slot, and threads waiting for the drain: a release wakes them.
+    var slotWaiters = 0
+    var drainWaiters = 0
+    /// Test hooks, called outside the lock when a caller is about to wait for a slot, and when shutdown
+    /// is about to wait for the drain.
+    var slotWaitHook: (@Sendable () -> Void)?
+    var drainWaitHook: (@Sendable () -> Void)?
+
+    init(maxInFlight: Int) {
+        self.maxInFlight = maxInFlight
+    }
+
+    /// Slots taken.
+    var inFlight: Int { messages.count }
+
+    var isOpen: Bool {
+        if case .open = lifecycle { return true }
+        return false
+    }
+
+    mutating func addOutputHandler(_ handler: @escaping OutputHandler) { outputHandlers.append(handler) }
+
+    mutating func addFailureHandler(_ handler: @escaping FailureHandler) { failureHandlers.append(handler) }
+
+    /// Takes a slot for `input`. `ignoringLimit` admits even when every slot is taken (callers on the
+    /// worker's thread, which must never wait for a slot only that thread can free).
+    mutating func admit(_ input: Input, ignoringLimit: Bool) -> Admission {
+        guard isOpen else { return .refused(.shutDown) }
+        guard ignoringLimit || messages.count < maxInFlight else { return .mustWait(hook: slotWaitHook) }
+        lastID &+= 1
+        messages[lastID] = Message(input: input)
+        return .admitted(id: lastID)
+    }
+
+    /// Records the future of message `id`.
+    mutating func attach(_ future: TaskFuture<Output>, to id: UInt64) -> AttachAction {
+        // The entry exists: it goes only on release, which waits for this future's completion handler,
+        // registered after this call.
+        guard let message = messages[id] else { preconditionFailure("attach to an unknown message") }
+        messages[id]?.future = future
+        if message.isAbandoned { return .abandon }
+        if hasAbandoned, let outcome = message.outcome { return .resolve(outcome) }
+        return .none
+    }
+
+    /// Settles message `id` with `outcome` unless it is settled already; returns whom to tell, or `nil`.
+    mutating func settle(_ id: UInt64, _ outcome: Result<Output, any Error>) -> Settlement? {
+        guard let message = messages[id], message.outcome == nil else { return nil }
+        messages[id]?.outcome = outcome
+        return Settlement(input: message.input, outputHandlers: outputHandlers, failureHandlers: failureHandlers)
+    }
+
+    /// Frees the slot of message `id`, whose future is resolved; returns whether waiters must be woken.
+    mutating func release(_ id: UInt64) -> Bool {
+        guard messages.removeValue(forKey: id) != nil else {
+            preconditionFailure("Pipeline released a message twice")
+        }
+        return slotWaiters > 0 || (drainWaiters > 0 && messages.isEmpty)
+    }
+
+    /// Closes intake. The first caller gets to drain; later callers wait for it or get its report.
+    mutating func beginShutdown() -> ShutdownClaim {
+        switch lifecycle {
+        case .open:
+            let done = Latch()
+            lifecycle = .draining(done)
+            return .first(done, pending: messages.count)
+        case .draining(let done):
+            return .inProgress(done)
+        case .stopped(let report):
+            return .finished(report)
+        }
+    }
+
+    /// At shutdown's deadline: settles every unsettled message as abandoned, and lists the settled
+    /// messages whose futures are still to be resolved.
+    mutating func abandonAll() -> Abandonment {
+        guard case .draining = lifecycle else { preconditionFailure("abandonAll outside a shutdown") }
+        hasAbandoned = true
+        var abandonment = Abandonment(abandoned: [], settled: [], failureHandlers: failureHandlers)
+        for (id, message) in messages {
+            if let outcome = message.outcome {
+                if let future = message.future { abandonment.settled.append((future, outcome)) }
+            } else {
+                messages[id]?.outcome = .failure(AsyncWorkerError.shutDown)
+                messages[id]?.isAbandoned = true
+                abandonment.abandoned.append(message)
+            }
+        }
+        return abandonment
+    }
+
+    mutating func finishShutdown(_ report: PipelineShutdownReport) {
+        lifecycle = .stopped(report)
+    }
+}

@@ -1,0 +1,184 @@
+/// The lock behind a ``Pipeline``: guards its ``PipelineStateMachine``, puts callers to sleep while
+/// every slot is taken or while shutdown drains, and acts on the machine's decisions (tells subscribers,
+/// feeds the monitor, abandons futures) after releasing the lock.
+///
+/// A `ConditionLock` rather than `Mutex`: callers must sleep until a slot frees, which needs a
+/// condition variable.
+final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Sendable {
+    // @unchecked: `machine` is read and written only while `lock` is held.
+    private let lock = ConditionLock()
+    private var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
+    let monitor: PipelineMonitor
+    let domainNames: [String]
+
+    init(maxInFlight: Int, monitor: PipelineMonitor) {
+        self.machine = PipelineStateMachine(maxInFlight: maxInFlight)
+        self.monitor = monitor
+        self.domainNames = monitor.domainNames
+    }
+
+    // MARK: Subscribers
+
+    func addOutputHandler(_ handler: @escaping @Sendable (Output) -> Void) {
+        lock.withLock { machine.addOutputHandler(handler) }
+    }
+
+    func addFailureHandler(_ handler: @escaping @Sendable (PipelineFailure<Input>) -> Void) {
+        lock.withLock { machine.addFailureHandler(handler) }
+    }
+
+    // MARK: A message's life
+
+    /// Takes a slot for `input`, sleeping while every slot is taken, until `deadline`. Returns the
+    /// message's id; fails with ``AsyncWorkerError/shutDown`` once shutdown began (a sleeping caller is
+    /// woken for it) or ``AsyncWorkerError/timedOut`` if the deadline passed first.
+    func admit(_ input: Input, ignoringLimit: Bool, until deadline: Deadline) -> Result<UInt64, AsyncWorkerError> {
+        var hasAnnounced = false
+        lock.lock()
+        while true {
+            switch machine.admit(input, ignoringLimit: ignoringLimit) {
+            case .admitted(let id):
+                lock.unlock()
+                return .success(id)
+            case .refused(let error):
+                lock.unlock()
+                return .failure(error)
+            case .mustWait(let hook):
+                if deadline.hasPassed {
+                    lock.unlock()
+                    return .failure(.timedOut)
+                }
+                if let hook, !hasAnnounced {
+                    hasAnnounced = true
+                    lock.unlock()
+                    hook()
+                    lock.lock()
+                    continue
+                }
+                machine.slotWaiters += 1
+                lock.wait(until: deadline)
+                machine.slotWaiters -= 1
+            }
+        }
+    }
+
+    /// Connects message `id` to its future. If shutdown got to the message first, resolves the future
+    /// at once: abandoned, or with the outcome the message was settled with.
+    func attach(_ future: TaskFuture<Output>, to id: UInt64) {
+        switch lock.withLock({ machine.attach(future, to: id) }) {
+        case .none: break
+        case .abandon: _ = future.abandon()
+        case .resolve(let outcome): future.resolve(outcome)
+        }
+    }
+
+    /// Settles message `id` with `result`, unless it is settled already: counts the run in the monitor,
+    /// then tells the subscribers, on the calling thread, with no lock held. Returns whether this call
+    /// settled the message (`false`: shutdown abandoned it first, or it was settled before).
+    @discardableResult
+    func settle(_ id: UInt64, _ result: Result<Output, any Error>, failedStage: Int?) -> Bool {
+        guard let settlement = lock.withLock({ machine.settle(id, result) }) else { return false }
+        switch result {
+        case .success(let output):
+            monitor.recordRun(succeeded: true)
+            for handler in settlement.outputHandlers { handler(output) }
+        case .failure(let error):
+            monitor.recordRun(succeeded: false)
+            let failure = PipelineFailure(
+                input: settlement.input,
+                error: error,
+                domain: failedStage.map { domainNames[$0] },
+                domainIndex: failedStage
+            )
+            for handler in settlement.failureHandlers { handler(failure) }
+        }
+        return true
+    }
+
+    /// Frees the slot of message `id`, whose future is resolved, waking whoever waits for one.
+    func release(_ id: UInt64) {
+        let mustWake = lock.withLock { machine.release(id) }
+        // Broadcast: slot waiters and the drain share the condition, and a signal could wake the wrong one.
+        if mustWake { lock.broadcast() }
+    }
+
+    var inFlightCount: Int { lock.withLock { machine.inFlight } }
+
+    var isOpen: Bool { lock.withLock { machine.isOpen } }
+
+    /// Test hook: `hook` runs (outside the lock) whenever a caller is about to sleep for a slot.
+    func setSlotWaitHook(_ hook: (@Sendable () -> Void)?) {
+        lock.withLock { machine.slotWaitHook = hook }
+    }
+
+    /// Test hook: `hook` runs (outside the lock) when shutdown, intake closed, is about to wait for the
+    /// in-flight messages.
+    func setDrainWaitHook(_ hook: (@Sendable () -> Void)?) {
+        lock.withLock { machine.drainWaitHook = hook }
+    }
+
+    // MARK: Shutdown
+
+    /// Closes intake, waits until every in-flight message is resolved or `timeout` passes (not at all on
+    /// the worker's own thread, which the messages need), then abandons the rest. See
+    /// ``Pipeline/shutdown(timeout:)``.
+    func shutdown(timeout: Duration?, onWorkerThread: Bool) -> PipelineShutdownReport {
+        let claim = lock.withLock { machine.beginShutdown() }
+        switch claim {
+        case .finished(var report):
+            report.wasAlreadyShutDown = true
+            return report
+        case .inProgress(let done):
+            if onWorkerThread {
+                // The first caller may be draining, which needs this very thread: don't wait for it.
+                return PipelineShutdownReport(drainedMessages: 0, abandonedMessages: 0, wasAlreadyShutDown: true)
+            }
+            _ = done.wait()
+            return shutdown(timeout: timeout, onWorkerThread: onWorkerThread)
+        case .first(let done, let pending):
+            // Wake callers sleeping for a slot: intake is closed, they get `.shutDown`.
+            lock.broadcast()
+            if !onWorkerThread {
+                waitUntilDrained(until: Deadline.after(timeout))
+            }
+            let abandonment = lock.withLock { machine.abandonAll() }
+            for message in abandonment.abandoned {
+                monitor.recordRun(succeeded: false)
+                let failure = PipelineFailure(
+                    input: message.input,
+                    error: AsyncWorkerError.shutDown,
+                    domain: nil,
+                    domainIndex: nil
+                )
+                for handler in abandonment.failureHandlers { handler(failure) }
+                // Resolves the future (its completion handler frees the slot) and cancels the task.
+                _ = message.future?.abandon()
+            }
+            // Settled, but their task has not returned yet (a subscriber still runs, say): resolve them
+            // now with the same outcome, so no future is left pending.
+            for (future, outcome) in abandonment.settled {
+                future.resolve(outcome)
+            }
+            let abandoned = abandonment.abandoned
+            let report = PipelineShutdownReport(
+                drainedMessages: pending - abandoned.count,
+                abandonedMessages: abandoned.count,
+                wasAlreadyShutDown: false
+            )
+            lock.withLock { machine.finishShutdown(report) }
+            done.open()
+            return report
+        }
+    }
+
+    private func waitUntilDrained(until deadline: Deadline) {
+        if let hook = lock.withLock({ machine.drainWaitHook }) { hook() }
+        lock.lock()
+        machine.drainWaiters += 1
+        while machine.inFlight > 0 {
+            if !lock.wait(until: deadline) { break }
+        }
+        machine.drainWaiters -= 1
+        lock.unlock()
+    }
+}

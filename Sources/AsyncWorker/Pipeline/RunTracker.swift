@@ -1,0 +1,74 @@
+/// Counts the outcomes of one ``Pipeline/run(_:progressInterval:progress:)`` as its futures resolve, and
+/// lets the running thread sleep until they all have.
+final class RunTracker: @unchecked Sendable {
+    // @unchecked: every `var` below is read and written only while `lock` is held.
+    private let lock = ConditionLock()
+    private var submitted = 0
+    private var succeeded = 0
+    private var failed = 0
+    /// Messages whose slot is free again: the run is over when all are.
+    private var released = 0
+    private var failuresByType: [String: Int] = [:]
+    private var isWaiting = false
+
+    /// Counts a message the pipeline accepted; its outcome must follow through ``record(_:)``.
+    func noteSubmitted() {
+        lock.withLock { submitted += 1 }
+    }
+
+    /// Counts the outcome of a message: called once per message, from the thread that resolved it,
+    /// before its slot is freed (so progress never shows more than `maxInFlight` in flight).
+    func record<T>(_ result: Result<T, any Error>) {
+        var errorType: String?
+        if case .failure(let error) = result { errorType = PipelineMonitor.typeName(of: error) }
+        lock.withLock {
+            if let errorType {
+                failed += 1
+                failuresByType[errorType, default: 0] += 1
+            } else {
+                succeeded += 1
+            }
+        }
+    }
+
+    /// Notes that a message's slot is free; wakes the run when it was the last.
+    func noteReleased() {
+        let mustWake: Bool = lock.withLock {
+            released += 1
+            return isWaiting && released == submitted
+        }
+        // One waiter at most: the thread running the run.
+        if mustWake { lock.signal() }
+    }
+
+    /// Sleeps until every submitted message is released or `deadline` passes; returns whether all are.
+    func waitUntilFinished(until deadline: Deadline) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        isWaiting = true
+        defer { isWaiting = false }
+        while released < submitted {
+            if !lock.wait(until: deadline) { break }
+        }
+        return released == submitted
+    }
+
+    func progress(elapsed: Duration) -> RunProgress {
+        lock.withLock {
+            RunProgress(submitted: submitted, succeeded: succeeded, failed: failed, elapsed: elapsed)
+        }
+    }
+
+    func summary(elapsed: Duration, wasInterrupted: Bool) -> RunSummary {
+        lock.withLock {
+            RunSummary(
+                submitted: submitted,
+                succeeded: succeeded,
+                failed: failed,
+                failuresByType: failuresByType,
+                elapsed: elapsed,
+                wasInterrupted: wasInterrupted
+            )
+        }
+    }
+}
