@@ -33,6 +33,10 @@ final class Parker: @unchecked Sendable {
     /// How long the owner polls before it sleeps.
     static let spinBudgetNanoseconds: UInt64 = 20_000
 
+    /// How long before a deadline a timed sleep ends, to poll the rest: covers the kernel's default
+    /// timer slack (50 µs) and the wake-up latency.
+    static let precisionGuardNanoseconds: UInt64 = 200_000
+
     /// The calling thread's parker, created on first use and released when the thread exits.
     @usableFromInline
     static var current: Parker {
@@ -46,11 +50,29 @@ final class Parker: @unchecked Sendable {
 
     /// Sleeps until a permit is available (consuming it) or `deadline` passes.
     /// Returns `false` on timeout. Only the owning thread calls this.
+    ///
+    /// Three phases: poll for up to ``spinBudgetNanoseconds``; sleep on the condition variable until
+    /// ``precisionGuardNanoseconds`` before the deadline; poll again up to the deadline. The last phase
+    /// makes timeouts precise: a timed sleep overshoots by the kernel's timer slack (50 µs by default)
+    /// plus the wake-up latency, so it is asked to end early and the rest is polled.
     @usableFromInline
     func park(until deadline: Deadline) -> Bool {
         if consumePermit() { return true }
-        if spinForPermit(until: deadline) { return true }
+        let now = Deadline.now.nanoseconds
+        if poll(until: min(now &+ Self.spinBudgetNanoseconds, deadline.nanoseconds)) { return true }
+        if deadline == .never {
+            return sleep(until: .never) ?? true
+        }
+        let wakeEarly = Deadline(nanoseconds: deadline.nanoseconds &- Self.precisionGuardNanoseconds)
+        if wakeEarly.nanoseconds > Deadline.now.nanoseconds, let woken = sleep(until: wakeEarly) {
+            return woken
+        }
+        return poll(until: deadline.nanoseconds)
+    }
 
+    /// Sleeps on the condition variable until a permit arrives (returns `true`) or `deadline` passes
+    /// (returns `nil`: the caller decides what to do with the time left).
+    private func sleep(until deadline: Deadline) -> Bool? {
         lock.lock()
         defer { lock.unlock() }
         // empty → parked; if that fails a permit arrived meanwhile.
@@ -63,8 +85,8 @@ final class Parker: @unchecked Sendable {
             let signalled = lock.wait(until: deadline)
             if consumePermit() { return true }
             if !signalled {
-                // Timed out: leave the parked state, unless a permit slipped in at the last moment.
-                return state.exchange(Self.empty, ordering: .acquiring) == Self.notified
+                // Leave the parked state, unless a permit slipped in at the last moment.
+                return state.exchange(Self.empty, ordering: .acquiring) == Self.notified ? true : nil
             }
             // A spurious wake-up: still parked, wait again.
         }
@@ -86,13 +108,12 @@ final class Parker: @unchecked Sendable {
         state.compareExchange(expected: Self.notified, desired: Self.empty, ordering: .acquiring).exchanged
     }
 
-    private func spinForPermit(until deadline: Deadline) -> Bool {
-        let spinEnd = Deadline.now.nanoseconds &+ Self.spinBudgetNanoseconds
-        let stop = min(spinEnd, deadline.nanoseconds)
-        repeat {
+    /// Polls for a permit until `end` (monotonic nanoseconds), yielding the CPU on every poll.
+    private func poll(until end: UInt64) -> Bool {
+        while Deadline.now.nanoseconds < end {
             sched_yield()
             if state.load(ordering: .relaxed) == Self.notified, consumePermit() { return true }
-        } while Deadline.now.nanoseconds < stop
+        }
         return false
     }
 }
