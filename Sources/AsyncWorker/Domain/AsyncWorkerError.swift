@@ -28,6 +28,10 @@ public enum AsyncWorkerError: Error, Sendable, Equatable, CustomStringConvertibl
     /// block on a different worker.
     case wouldDeadlock
 
+    /// A blocking call was made from inside a Swift task while the policy is
+    /// ``BlockingInTaskPolicy/fail`` (see ``BlockingCallDiagnostics``). Await the work instead.
+    case blockingInAsyncContext
+
     /// The worker's thread could not be created; `errno` is the code `pthread_create` returned
     /// (typically `EAGAIN`: the process or system ran out of threads).
     case threadStartFailed(errno: Int32)
@@ -45,6 +49,10 @@ public enum AsyncWorkerError: Error, Sendable, Equatable, CustomStringConvertibl
             return "AsyncWorkerError.wouldDeadlock: a blocking call was made on the worker's own thread, "
                 + "which could never finish the work it waits for. Await the work (e.g. `future.value`) "
                 + "instead, or block on a different worker."
+        case .blockingInAsyncContext:
+            return "AsyncWorkerError.blockingInAsyncContext: a blocking call was made from inside a Swift task, "
+                + "which the diagnostics policy forbids (it would hold a thread async code needs). "
+                + "Await the work instead (e.g. `try await future.value`)."
         case .threadStartFailed(let errno):
             return "AsyncWorkerError.threadStartFailed(errno: \(errno)): the worker's thread could not "
                 + "be created. The process may have hit its thread limit; shut down unused workers."

@@ -204,11 +204,16 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
 
     /// Waits until the future is resolved or `deadline` passes; `nil` means the deadline passed.
     /// Separates the wait's own timeout from a `.timedOut` error the task itself may have thrown.
+    /// `diagnostics` checks a wait that would block inside a Swift task (`nil`: the caller checked).
     @inlinable
-    func wait(until deadline: Deadline) throws(AsyncWorkerError) -> Result<T, any Error>? {
+    func wait(
+        until deadline: Deadline,
+        diagnostics: BlockingCallDiagnostics? = .shared
+    ) throws(AsyncWorkerError) -> Result<T, any Error>? {
         if let result = resolvedResult { return result }
         if let owner, owner.isCurrent { throw .wouldDeadlock }
         if deadline.hasPassed { return nil }
+        try diagnostics?.check("TaskFuture.result")
 
         let parker = Parker.current
         let early: Result<T, any Error>? = withState { state in

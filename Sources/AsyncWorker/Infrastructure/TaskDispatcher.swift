@@ -15,11 +15,18 @@ public final class TaskDispatcher: Dispatcher {
     /// `worker` when it is a ``ThreadWorker``: calls through it are specialised for the value type instead
     /// of going through the protocol's generic witness.
     @usableFromInline let threadWorker: ThreadWorker?
+    /// What blocking calls made from inside a Swift task do (see ``BlockingCallDiagnostics``).
+    public let diagnostics: BlockingCallDiagnostics
 
     /// Creates a dispatcher over `worker` (started on first use if it is not running yet).
-    public init(worker: some Worker) {
+    /// - Parameters:
+    ///   - worker: The worker that runs the tasks.
+    ///   - diagnostics: The policy for blocking calls made from inside a Swift task; by default the
+    ///     process-wide ``BlockingCallDiagnostics/shared``.
+    public init(worker: some Worker, diagnostics: BlockingCallDiagnostics = .shared) {
         self.worker = worker
         self.threadWorker = worker as? ThreadWorker
+        self.diagnostics = diagnostics
     }
 
     /// Submits through the concrete worker when there is one (the common case).
@@ -42,17 +49,19 @@ public final class TaskDispatcher: Dispatcher {
     /// - Returns: The value `operation` returned.
     /// - Throws: ``AsyncWorkerError/timedOut``; ``AsyncWorkerError/wouldDeadlock`` on the worker's own
     ///   thread (at once, whatever the timeout); ``AsyncWorkerError/shutDown`` if the worker is shut down;
-    ///   or the operation's own error.
+    ///   ``AsyncWorkerError/blockingInAsyncContext`` if called from inside a Swift task under the
+    ///   ``BlockingInTaskPolicy/fail`` policy; or the operation's own error.
     @inlinable
     public func execute<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
         timeout: Duration? = nil
     ) throws -> T {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
+        try diagnostics.check("TaskDispatcher.execute")
         if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
         let deadline = Deadline.after(timeout)
         let future = submit(operation)
-        guard let result = try future.wait(until: deadline) else {
+        guard let result = try future.wait(until: deadline, diagnostics: nil) else {
             future.cancel()
             throw AsyncWorkerError.timedOut
         }

@@ -11,6 +11,7 @@ struct AsyncWorkerErrorTests {
             (.shutDown, "shut down", "running worker"),
             (.wouldDeadlock, "worker's own thread", "future.value"),
             (.threadStartFailed(errno: 11), "errno: 11", "thread limit"),
+            (.blockingInAsyncContext, "inside a Swift task", "future.value"),
         ]
     )
     func descriptions(error: AsyncWorkerError, what: String, advice: String) {
