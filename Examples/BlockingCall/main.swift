@@ -56,3 +56,25 @@ let refusal = try runAsyncTask { () -> String in
     }
 }
 print("Nested blocking call: \(refusal.prefix(60))…")
+
+// 5. On the main thread, an operation may hop to @MainActor: the blocking call keeps the main run loop
+//    serviced while it waits (MainThreadWaiting.policy, .serviceRunLoop by default).
+@MainActor func mainActorGreeting() -> String { "hello from the main actor" }
+do {
+    let greeting = try runAsyncTask({ await mainActorGreeting() }, timeout: .seconds(10))
+    print("Main-actor hop from a blocked main thread: \(greeting)")
+} catch {
+    print("Main-actor hop failed: \(error)")
+    exit(1)
+}
+
+// With the opt-out, the same call cannot finish: the main thread is the one waiting.
+MainThreadWaiting.policy = .block
+do {
+    _ = try runAsyncTask({ await mainActorGreeting() }, timeout: .milliseconds(200))
+    print("With .block: finished?")
+    exit(1)
+} catch AsyncWorkerError.timedOut {
+    print("With .block: timed out after 200 ms, as expected (the deadlock the default avoids)")
+}
+MainThreadWaiting.policy = .serviceRunLoop

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -29,6 +31,11 @@ final class Parker: @unchecked Sendable {
     private static let empty: UInt8 = 0
     private static let notified: UInt8 = 1
     private static let parked: UInt8 = 2
+    /// The owner is the main thread, running the main run loop while it waits.
+    private static let parkedOnRunLoop: UInt8 = 3
+
+    /// The longest slice the main thread spends in the run loop before re-checking its deadline.
+    static let runLoopSliceNanoseconds: UInt64 = 10_000_000
 
     /// How long the owner polls before it sleeps.
     static let spinBudgetNanoseconds: UInt64 = 20_000
@@ -51,6 +58,9 @@ final class Parker: @unchecked Sendable {
     /// Sleeps until a permit is available (consuming it) or `deadline` passes.
     /// Returns `false` on timeout. Only the owning thread calls this.
     ///
+    /// On the main thread, unless ``MainThreadWaiting/policy`` is ``MainThreadWaitingPolicy/block``, the
+    /// sleep runs the main run loop instead (see ``parkServicingMainRunLoop(until:)``).
+    ///
     /// Three phases: poll for up to ``spinBudgetNanoseconds``; sleep on the condition variable until
     /// ``precisionGuardNanoseconds`` before the deadline; poll again up to the deadline. The last phase
     /// makes timeouts precise: a timed sleep overshoots by the kernel's timer slack (50 µs by default)
@@ -60,6 +70,9 @@ final class Parker: @unchecked Sendable {
         if consumePermit() { return true }
         let now = Deadline.now.nanoseconds
         if poll(until: min(now &+ Self.spinBudgetNanoseconds, deadline.nanoseconds)) { return true }
+        if Thread.isMainThread && MainThreadWaiting.policy == .serviceRunLoop {
+            return parkServicingMainRunLoop(until: deadline)
+        }
         if deadline == .never {
             return sleep(until: .never) ?? true
         }
@@ -92,10 +105,38 @@ final class Parker: @unchecked Sendable {
         }
     }
 
+    /// Waits on the main thread while running the main run loop, so main-queue work (main-actor jobs)
+    /// can run meanwhile. ``unpark()`` wakes the run loop by scheduling an empty main-queue block.
+    private func parkServicingMainRunLoop(until deadline: Deadline) -> Bool {
+        guard
+            state.compareExchange(expected: Self.empty, desired: Self.parkedOnRunLoop, ordering: .acquiring)
+                .exchanged
+        else {
+            state.store(Self.empty, ordering: .relaxed)
+            return true
+        }
+        while true {
+            if consumePermit() { return true }
+            let now = Deadline.now.nanoseconds
+            if deadline != .never && now >= deadline.nanoseconds {
+                return state.exchange(Self.empty, ordering: .acquiring) == Self.notified
+            }
+            let sliceEnd = min(deadline.nanoseconds, now &+ Self.runLoopSliceNanoseconds)
+            let seconds = Double(sliceEnd &- now) / 1e9
+            _ = RunLoop.main.run(mode: .default, before: Date(timeIntervalSinceNow: seconds))
+        }
+    }
+
     /// Makes a permit available and wakes the owner if it sleeps. Any thread may call this.
     @usableFromInline
     func unpark() {
-        guard state.exchange(Self.notified, ordering: .releasing) == Self.parked else { return }
+        let previous = state.exchange(Self.notified, ordering: .releasing)
+        if previous == Self.parkedOnRunLoop {
+            // The main thread waits in its run loop: a main-queue block makes the run loop return.
+            DispatchQueue.main.async {}
+            return
+        }
+        guard previous == Self.parked else { return }
         // The owner holds `lock` from its parked transition until it waits: taking the lock here
         // guarantees the signal cannot fall between the two.
         lock.lock()
