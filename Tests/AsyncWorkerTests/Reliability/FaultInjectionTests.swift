@@ -93,26 +93,22 @@ struct FaultInjectionTests {
         #expect(throws: CancellationError.self) { try cancellation?.get() }
     }
 
-    @Test("a worker used for 100k tasks and shut down leaves the thread count where it was")
+    @Test("a worker used for 100k tasks and shut down leaves no thread behind")
     func threadCountRestored() {
-        let before = liveThreadCount()
+        // Other tests start and stop threads in parallel, so the process-wide count moves on its own;
+        // what this worker owns is its one named thread. (The soak driver records the global count.)
         let worker = ThreadWorker(name: "leak-check")
         let dispatcher = TaskDispatcher(worker: worker)
+        #expect(watchdog { try dispatcher.execute { currentThreadName() } } == "leak-check")
+        #expect(threadNames().contains("leak-check"))
         let futures = (0..<100_000).map { index in dispatcher.executeAsync { index } }
         let sum = watchdog(.seconds(120)) { try futures.reduce(0) { $0 &+ (try $1.result()) } }
         #expect(sum == 100_000 * 99_999 / 2)
         let report = worker.shutdown(timeout: .seconds(10))
         #expect(report.isClean)
         #expect(worker.registry.pendingCount == 0)
-        // Other tests run in parallel and start threads of their own: compare our thread only.
         #expect(!threadNames().contains("leak-check"))
-        #expect(liveThreadCount() <= before + 16)
     }
-}
-
-/// Threads of this process, from /proc.
-func liveThreadCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
 }
 
 func threadNames() -> [String] {
