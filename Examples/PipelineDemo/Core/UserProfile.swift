@@ -1,0 +1,12 @@
+/// What the (simulated) user directory knows about a user.
+public struct UserProfile: Sendable, Equatable {
+    /// Loyalty tier.
+    public enum Tier: String, Sendable, CaseIterable {
+        case bronze, silver, gold
+    }
+
+    public var user: String
+    /// ISO country code.
+    public var country: String
+    public var tier: Tier
+}
