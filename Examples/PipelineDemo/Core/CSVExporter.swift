@@ -4,7 +4,9 @@ import Foundation
 public actor CSVExporter {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
+    /// Rows appended so far.
     public private(set) var rows = 0
+    /// Bytes appended so far, header included.
     public private(set) var bytes = 0
 
     static let header = "id,line,timestamp,user,country,tier,type,sku,amount_cents,risk_score\n"

@@ -16,6 +16,7 @@ public struct DemoConfiguration: Sendable {
     /// The worker to run on; `nil` uses the shared worker. The demo never shuts it down.
     public var worker: ThreadWorker?
 
+    /// The default settings, writing to `outputDirectory`.
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
     }

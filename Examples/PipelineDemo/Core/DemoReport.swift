@@ -2,16 +2,22 @@
 public struct DemoReport: Sendable, Equatable {
     /// Events aggregated (parsed and enriched).
     public var events = 0
+    /// Events by type (view, cart, purchase, refund).
     public var eventsByKind: [String: Int] = [:]
+    /// Events by the user's country.
     public var eventsByCountry: [String: Int] = [:]
     /// Net revenue in cents (purchases minus refunds).
     public var revenueByCountry: [String: Int] = [:]
+    /// Net revenue in cents by loyalty tier.
     public var revenueByTier: [String: Int] = [:]
+    /// Net revenue in cents by user.
     public var revenueByUser: [String: Int] = [:]
+    /// Events the risk service flagged.
     public var flaggedEvents = 0
 
     public init() {}
 
+    /// Net revenue in cents, all countries.
     public var totalRevenueCents: Int { revenueByCountry.values.reduce(0, +) }
 
     /// The `count` users with the highest net revenue (ties by id).

@@ -6,13 +6,16 @@ public struct EnrichEvent: AsyncDomain {
     let directory: UserDirectory
     let risk: RiskService
 
+    /// A domain using `directory` and `risk`.
     public init(directory: UserDirectory, risk: RiskService) {
         self.directory = directory
         self.risk = risk
     }
 
+    /// The monitor's name for this domain.
     public var name: String { "enrich" }
 
+    /// Looks up the profile and the risk score concurrently.
     public func execute(_ event: Event) async throws -> EnrichedEvent {
         // Both lookups run concurrently, as child tasks on the pipeline's worker thread.
         async let score = risk.score(for: event)

@@ -9,10 +9,15 @@ public struct Event: Sendable, Equatable {
         case view, cart, purchase, refund
     }
 
+    /// The event's id.
     public var id: Int
+    /// When it happened (ISO 8601, as given).
     public var timestamp: String
+    /// Who did it (`u001`…).
     public var user: String
+    /// What kind of event it is.
     public var kind: Kind
+    /// The product, if any.
     public var sku: String?
     /// Money moved, in cents (zero for views and carts).
     public var amountCents: Int

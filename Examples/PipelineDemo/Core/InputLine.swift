@@ -5,6 +5,7 @@ public struct InputLine: Sendable, Equatable {
     /// The line without its line break.
     public var text: String
 
+    /// Line `number` with `text`.
     public init(number: Int, text: String) {
         self.number = number
         self.text = text

@@ -33,9 +33,12 @@ public final class LineReader: Sequence {
 
     /// A file that could not be opened, with the system's reason.
     public struct OpenError: Error, CustomStringConvertible {
+        /// The path that could not be opened.
         public var path: String
+        /// The `errno` value.
         public var code: Int32
 
+        /// "cannot open PATH: reason".
         public var description: String { "cannot open \(path): \(String(cString: strerror(code)))" }
     }
 
@@ -43,12 +46,14 @@ public final class LineReader: Sequence {
         if ownsFile { fclose(file) }
     }
 
+    /// Reads on from where the last iteration stopped: a reader is consumed once.
     public func makeIterator() -> Iterator { Iterator(reader: self) }
 
     /// Reads the next line; one line buffer is reused for the whole file.
     public struct Iterator: IteratorProtocol {
         let reader: LineReader
 
+        /// The next line, or `nil` at the end of the input.
         public mutating func next() -> String? { reader.readLine() }
     }
 

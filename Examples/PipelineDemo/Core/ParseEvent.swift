@@ -6,8 +6,10 @@ import Foundation
 public struct ParseEvent: AsyncDomain {
     public init() {}
 
+    /// The monitor's name for this domain.
     public var name: String { "parse" }
 
+    /// Parses one line.
     public func execute(_ line: InputLine) async throws -> Event {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.text.utf8)),
             let fields = object as? [String: Any]

@@ -6,6 +6,7 @@ public actor ReportAggregator {
 
     public init() {}
 
+    /// Adds one event to the totals.
     public func add(_ enriched: EnrichedEvent) {
         let event = enriched.event
         report.events += 1

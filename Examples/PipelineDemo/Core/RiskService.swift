@@ -1,8 +1,10 @@
 /// A simulated remote risk-scoring service: every call really waits `latency` (`Task.sleep`), so the
 /// pipeline's concurrency across messages is what keeps the demo fast.
 public struct RiskService: Sendable {
+    /// How long each call takes.
     public var latency: Duration
 
+    /// A service answering after `latency`.
     public init(latency: Duration) {
         self.latency = latency
     }

@@ -19,18 +19,22 @@ public enum SampleData {
 
     /// The sample's lines as a lazy sequence: only the line being processed exists in memory.
     public struct Lines: Sequence, Sendable {
+        /// How many lines.
         public let count: Int
         let seed: UInt64
 
+        /// Generates the lines from the start.
         public func makeIterator() -> Iterator {
             Iterator(count: count, random: SplitMix64(seed: seed))
         }
 
+        /// Generates one line at a time.
         public struct Iterator: IteratorProtocol {
             let count: Int
             var random: SplitMix64
             var index = 0
 
+            /// The next line, or `nil` after the last.
             public mutating func next() -> String? {
                 guard index < count else { return nil }
                 defer { index += 1 }

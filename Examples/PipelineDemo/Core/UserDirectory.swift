@@ -11,6 +11,7 @@ public actor UserDirectory {
     /// Lookups that went to the "remote" service.
     public private(set) var remoteLookups = 0
 
+    /// A directory whose cache misses take `latency`.
     public init(latency: Duration) {
         self.latency = latency
     }

@@ -5,8 +5,10 @@ public struct UserProfile: Sendable, Equatable {
         case bronze, silver, gold
     }
 
+    /// The user id.
     public var user: String
     /// ISO country code.
     public var country: String
+    /// The loyalty tier.
     public var tier: Tier
 }

@@ -7,7 +7,9 @@ public struct ParseError: Error, Equatable, CustomStringConvertible {
         case invalidValue(field: String)
     }
 
+    /// The 1-based input line.
     public var line: Int
+    /// What is wrong.
     public var reason: Reason
 
     /// A short label for the kind of problem, to count bad lines by kind.
@@ -19,6 +21,7 @@ public struct ParseError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// "line N: what is wrong".
     public var description: String {
         switch reason {
         case .malformedJSON: return "line \(line): malformed JSON"
@@ -26,12 +29,4 @@ public struct ParseError: Error, Equatable, CustomStringConvertible {
         case .invalidValue(let field): return "line \(line): invalid value for \"\(field)\""
         }
     }
-}
-
-/// The user directory does not know the event's user.
-public struct UnknownUserError: Error, Equatable, CustomStringConvertible {
-    public var user: String
-    public var line: Int
-
-    public var description: String { "line \(line): unknown user \"\(user)\"" }
 }
