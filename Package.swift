@@ -8,11 +8,17 @@ let package = Package(
     ],
     targets: [
         .target(name: "AsyncWorker"),
-        .testTarget(name: "AsyncWorkerTests", dependencies: ["AsyncWorker"]),
+        .testTarget(name: "AsyncWorkerTests", dependencies: ["AsyncWorker", "PipelineDemoCore"]),
         .executableTarget(name: "blocking-call", dependencies: ["AsyncWorker"], path: "Examples/BlockingCall"),
         .executableTarget(name: "fire-and-forget", dependencies: ["AsyncWorker"], path: "Examples/FireAndForget"),
         .executableTarget(name: "cancel-demo", dependencies: ["AsyncWorker"], path: "Examples/CancelDemo"),
-        .executableTarget(name: "pipeline-demo", dependencies: ["AsyncWorker"], path: "Examples/PipelineDemo"),
+        .executableTarget(
+            name: "pipeline-demo",
+            dependencies: ["AsyncWorker", "PipelineDemoCore"],
+            path: "Examples/PipelineDemo",
+            exclude: ["Core"]
+        ),
+        .target(name: "PipelineDemoCore", dependencies: ["AsyncWorker"], path: "Examples/PipelineDemo/Core"),
         .executableTarget(
             name: "async-worker-bench",
             dependencies: ["AsyncWorker"],

@@ -490,9 +490,17 @@ func machineDescription() -> [String] {
     }
     return [
         "machine: \(info.activeProcessorCount) active cores (\(info.processorCount) configured), \(cpuModel)",
-        "os: \(info.operatingSystemVersionString)",
+        "os: \(info.operatingSystemVersionString), kernel \(kernelRelease())",
         "swift: \(swiftCompilerVersion) (checked with #if compiler), release build: \(isOptimizedBuild)",
     ]
+}
+
+private func kernelRelease() -> String {
+    var names = utsname()
+    guard uname(&names) == 0 else { return "unknown" }
+    return withUnsafeBytes(of: &names.release) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    }
 }
 
 private var swiftCompilerVersion: String {

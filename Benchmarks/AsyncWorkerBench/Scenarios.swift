@@ -174,7 +174,8 @@ func runFireAndForgetScenario(_ config: BenchConfig, _ report: Report) throws {
     var worker: [Int: [Throughput]] = [:]
     for round in 1...config.rounds {
         progress("fire-and-forget: round \(round)/\(config.rounds)")
-        naive.append(timed("naive") { naiveFireAndForget(tasks: tasks) })
+        // Reference without a target, measured in round 1 only to keep the full run short.
+        if round == 1 { naive.append(timed("naive") { naiveFireAndForget(tasks: tasks) }) }
         floor.append(timed("task floor") { inlineTaskRate(tasks: tasks, executor: inlineExecutor) })
         for callers in callerCounts {
             let run = try timed("AsyncWorker \(callers) callers") {
@@ -184,8 +185,8 @@ func runFireAndForgetScenario(_ config: BenchConfig, _ report: Report) throws {
         }
     }
 
-    report.add("naive Task.detached, 1 caller: submissions/s", naive.map(\.submissions), .perSecond)
-    report.add("naive Task.detached, 1 caller: completions/s", naive.map(\.completions), .perSecond)
+    report.add("naive Task.detached, 1 caller, round 1 only: submissions/s", naive.map(\.submissions), .perSecond)
+    report.add("naive Task.detached, 1 caller, round 1 only: completions/s", naive.map(\.completions), .perSecond)
     report.add("task floor (inline executor, no hop), 1 caller: tasks/s", floor, .perSecond)
     for callers in callerCounts {
         let runs = worker[callers]!
@@ -206,7 +207,7 @@ func runFireAndForgetScenario(_ config: BenchConfig, _ report: Report) throws {
         over: single,
         .atLeast(0.8, "≥ 0.80×")
     )
-    report.addRatio("AsyncWorker 1 caller / naive (completions)", single, over: naive.map(\.completions))
+    report.addRatio("AsyncWorker 1 caller / naive (completions, round 1)", single, over: naive.map(\.completions))
     report.addRatio("AsyncWorker 1 caller / task floor", single, over: floor)
 }
 
@@ -407,13 +408,14 @@ func runProducerScenario(_ config: BenchConfig, _ report: Report) throws {
     var workerRuns: [ProducerRun] = []
     for round in 1...config.rounds {
         progress("runaway producer: round \(round)/\(config.rounds)")
-        naiveRuns.append(try timed("naive") { try runProducer(tasks: tasks, submit: naive) })
+        // Reference without a target, measured in round 1 only to keep the full run short.
+        if round == 1 { naiveRuns.append(try timed("naive") { try runProducer(tasks: tasks, submit: naive) }) }
         workerRuns.append(try timed("AsyncWorker") { try runProducer(tasks: tasks, submit: onWorker) })
     }
     worker.shutdown(timeout: .seconds(5))
     releaseFreedMemory()
 
-    for (name, runs) in [("naive Task.detached", naiveRuns), ("AsyncWorker executeAsync", workerRuns)] {
+    for (name, runs) in [("naive Task.detached (round 1 only)", naiveRuns), ("AsyncWorker executeAsync", workerRuns)] {
         report.add("\(name): peak resident growth", runs.map(\.peakGrowth), .bytes)
         report.add("\(name): peak growth per submitted task", runs.map { $0.peakGrowth / Double(tasks) }, .bytes)
         report.add(

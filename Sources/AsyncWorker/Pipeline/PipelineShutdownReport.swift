@@ -14,6 +14,7 @@ public struct PipelineShutdownReport: Sendable, Equatable, CustomStringConvertib
     /// Nothing was abandoned.
     public var isClean: Bool { abandonedMessages == 0 }
 
+    /// One line: drained and abandoned counts.
     public var description: String {
         var text = "PipelineShutdownReport(drained: \(drainedMessages), abandoned: \(abandonedMessages)"
         if wasAlreadyShutDown { text += ", already shut down" }

@@ -22,6 +22,11 @@ public struct PipelineSnapshot: Sendable, Equatable, CustomStringConvertible {
         /// monitor's ``PipelineMonitor/windowSize``.
         public var sampleCount: Int
         /// The median duration of the recent runs (successful or not); `nil` before the first run.
+        ///
+        /// A duration is wall-clock time from the call into the domain to its return or throw: it
+        /// includes every `await` inside the domain and the time its jobs waited for the worker's thread,
+        /// which many in-flight messages share. Compare it with the same domain at a lower `maxInFlight`
+        /// to tell the domain's own cost from queueing.
         public var p50: Duration?
         /// The 95th-percentile duration (nearest rank) of the recent runs; `nil` before the first run.
         public var p95: Duration?
