@@ -68,9 +68,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             case .shuttingDown, .shutDown:
                 throw AsyncWorkerError.shutDown
             case .notStarted:
-                try thread.start(
-                    isolation: .init(serial: asUnownedSerialExecutor(), task: asUnownedTaskExecutor())
-                )
+                try thread.start(executor: asUnownedTaskExecutor())
                 state = .running
                 runningFlag.store(true, ordering: .releasing)
             }

@@ -144,3 +144,54 @@ struct ThreadWorkerTests {
         #expect(exited == true)
     }
 }
+
+actor PinnedLedger {
+    let worker: ThreadWorker
+    private var balance = 0
+    private var inside = false
+    private(set) var overlaps = 0
+    init(worker: ThreadWorker) { self.worker = worker }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { worker.asUnownedSerialExecutor() }
+
+    func deposit(_ amount: Int) async -> Bool {
+        self.assertIsolated()
+        if inside { overlaps += 1 }
+        inside = true
+        balance += amount
+        inside = false
+        await Task.yield()  // suspend inside the actor, then call another method of it
+        let consistent = check()
+        return consistent && worker.isCurrentThread
+    }
+
+    func check() -> Bool {
+        self.assertIsolated()
+        return balance >= 0
+    }
+
+    var total: Int { balance }
+}
+
+@Suite("ThreadWorker as an actor's serial executor")
+struct PinnedActorTests {
+    @Test("an actor pinned to the worker stays mutually exclusive under concurrent callers from the pool")
+    func exclusiveUnderLoad() async {
+        let worker = ThreadWorker(name: "actor-load")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        try? worker.start()
+        let ledger = PinnedLedger(worker: worker)
+        let allOnWorker = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    var ok = true
+                    for _ in 0..<250 { ok = await ledger.deposit(1) && ok }
+                    return ok
+                }
+            }
+            return await group.reduce(true) { $0 && $1 }
+        }
+        #expect(allOnWorker)
+        #expect(await ledger.total == 5_000)
+        #expect(await ledger.overlaps == 0)
+    }
+}
