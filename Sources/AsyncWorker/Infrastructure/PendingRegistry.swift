@@ -3,21 +3,38 @@
 ///
 /// A slab (an array of slots plus a free list) makes registering and unregistering O(1) without hashing;
 /// each task remembers its slot. Once closed, the registry accepts nothing more.
+///
+/// It also bounds memory: with `capacity` futures pending, a submitter sleeps until one resolves
+/// (backpressure), so a producer that outruns the worker cannot queue tasks without limit.
 @usableFromInline
 final class PendingRegistry: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
     private let lock = ConditionLock()
+    /// The most futures pending at once before submitters wait.
+    let capacity: Int
+    private var waitingSubmitters = 0
     private var slots: [(any AbandonableFuture)?] = []
     private var freeSlots: [Int] = []
     private var count = 0
     private var isClosed = false
     private var isDrainAwaited = false
 
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
     /// Records `future`; returns its slot, or `nil` if the registry is closed (the worker is shutting down).
+    /// While `capacity` futures are pending it first waits for one to resolve, unless `mayWait` is false
+    /// (a submission from the worker's own thread, which is the thread that would resolve them).
     @usableFromInline
-    func register(_ future: any AbandonableFuture) -> Int? {
+    func register(_ future: any AbandonableFuture, mayWait: Bool) -> Int? {
         lock.lock()
         defer { lock.unlock() }
+        while mayWait && count >= capacity && !isClosed {
+            waitingSubmitters += 1
+            lock.wait()
+            waitingSubmitters -= 1
+        }
         guard !isClosed else { return nil }
         count += 1
         if let slot = freeSlots.popLast() {
@@ -39,17 +56,20 @@ final class PendingRegistry: @unchecked Sendable {
         slots[slot] = nil
         freeSlots.append(slot)
         count -= 1
-        let mustWake = count == 0 && isDrainAwaited
+        // Drain waiters and submitters share the condition: broadcast when either can proceed.
+        let mustWake = (count == 0 && isDrainAwaited) || (waitingSubmitters > 0 && count < capacity)
         lock.unlock()
         if mustWake { lock.broadcast() }
     }
 
     /// Refuses every later registration; returns how many futures are pending.
     func close() -> Int {
-        lock.withLock {
+        let pending = lock.withLock {
             isClosed = true
             return count
         }
+        lock.broadcast()  // submitters waiting for room get `nil` (shut down)
+        return pending
     }
 
     /// Waits until no future is pending or `deadline` passes; returns whether none is pending.
