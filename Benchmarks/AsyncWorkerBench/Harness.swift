@@ -28,6 +28,10 @@ struct BenchConfig: Sendable {
     var timeoutTries = 40
     /// Cold starts (new worker, first round trip, shutdown) per contender per round.
     var coldStarts = 200
+    /// Messages posted through the 4-domain pipeline per round.
+    var pipelineMessages = 200_000
+    /// Blocking `send`s through the pipeline per round (latency sampled for every call).
+    var pipelineSends = 20_000
     /// Only this scenario, if set.
     var onlyScenario: String?
 
@@ -39,7 +43,9 @@ struct BenchConfig: Sendable {
         suspendedTasks: 50_000,
         producerTasks: 50_000,
         timeoutTries: 5,
-        coldStarts: 10
+        coldStarts: 10,
+        pipelineMessages: 20_000,
+        pipelineSends: 2_000
     )
 
     var modeName: String { isQuick ? "quick (smoke test: small counts, not for conclusions)" : "full" }

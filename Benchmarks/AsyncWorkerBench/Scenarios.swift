@@ -426,7 +426,12 @@ func runProducerScenario(_ config: BenchConfig, _ report: Report) throws {
         report.add("\(name): submissions/s", runs.map(\.submissions), .perSecond)
         report.add("\(name): completions/s", runs.map(\.completions), .perSecond)
     }
-    report.note("no bound enforced on the producer's memory yet: the figures above are for information")
+    report.add(
+        "AsyncWorker peak resident growth (bound: maxPendingTasks 65,536)",
+        workerRuns.map(\.peakGrowth),
+        .bytes,
+        .atMost(64 * 1024 * 1024, "≤ 64 MiB")
+    )
 }
 
 // MARK: - Timeout precision
@@ -558,13 +563,73 @@ func runColdStartScenario(_ config: BenchConfig, _ report: Report) throws {
 
 // MARK: - Pipeline
 
-/// PIPELINE SCENARIO — NOT MEASURED YET.
-///
-/// Placeholder for "a pipeline of 4 trivial domains": the `Pipeline` type is being written concurrently.
-/// The lead replaces this body with the measurement (baseline: the same 4 steps as direct calls inside
-/// one `runAsyncTask`), keeping the interleaved-rounds pattern of the scenarios above.
+/// One trivial step of the pipeline scenario.
+struct Increment: AsyncDomain {
+    func execute(_ input: Int) async -> Int { input &+ 1 }
+}
+
+/// A pipeline of 4 trivial domains. `post` throughput (all messages posted, then every future awaited)
+/// against the same 4 steps as direct calls in one `runAsyncTask(fireAndForget:)`; `send` latency against
+/// the plain `runAsyncTask` round trip, both measured in the same round.
 func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
-    print("pipeline: not measured yet")
-    report.section("pipeline of 4 trivial domains")
-    report.note("pipeline: not measured yet (stub; the Pipeline type is not written yet)")
+    let messages = config.pipelineMessages
+    let calls = config.pipelineSends
+    report.section("pipeline of 4 trivial domains: \(messages) posts, \(calls) sends per contender per round")
+    let worker = ThreadWorker(name: "bench-pipeline")
+    let dispatcher = TaskDispatcher(worker: worker)
+    let pipeline = Pipeline(Increment(), worker: worker, maxInFlight: 4_096)
+        .then(Increment()).then(Increment()).then(Increment())
+    let sampler = LatencySampler(capacity: calls)
+
+    func postAll() throws -> Double {
+        let start = monotonicNanoseconds()
+        var futures: [TaskFuture<Int>] = []
+        futures.reserveCapacity(messages)
+        for index in 0..<messages { futures.append(pipeline.post(index)) }
+        for (index, future) in futures.enumerated() where try future.result() != index + 4 {
+            preconditionFailure("pipeline output mismatch")
+        }
+        return Double(messages) * 1e9 / Double(monotonicNanoseconds() - start)
+    }
+    func directAll() throws -> Double {
+        let start = monotonicNanoseconds()
+        var futures: [TaskFuture<Int>] = []
+        futures.reserveCapacity(messages)
+        for index in 0..<messages {
+            futures.append(
+                dispatcher.executeAsync {
+                    let step = Increment()
+                    return await step.execute(step.execute(step.execute(step.execute(index))))
+                }
+            )
+        }
+        for (index, future) in futures.enumerated() where try future.result() != index + 4 {
+            preconditionFailure("direct output mismatch")
+        }
+        return Double(messages) * 1e9 / Double(monotonicNanoseconds() - start)
+    }
+
+    _ = try postAll()
+    _ = try directAll()
+    var posts: [Double] = []
+    var directs: [Double] = []
+    var sends: [LatencySummary] = []
+    var roundTrips: [LatencySummary] = []
+    for round in 1...config.rounds {
+        progress("pipeline: round \(round)/\(config.rounds)")
+        posts.append(try timed("post") { try postAll() })
+        directs.append(try timed("direct") { try directAll() })
+        sends.append(try sampler.measure(calls: calls) { _ = try pipeline.send(1) })
+        roundTrips.append(try sampler.measure(calls: calls) { _ = try dispatcher.execute { 1 } })
+    }
+    pipeline.shutdown(timeout: .seconds(5))
+    worker.shutdown(timeout: .seconds(5))
+
+    report.add("4 steps as one task (executeAsync): messages/s", directs, .perSecond)
+    report.add("Pipeline.post: messages/s", posts, .perSecond, .atLeast(500_000, "≥ 500 k/s"))
+    report.addRatio("Pipeline.post / one task", posts, over: directs)
+    report.add("execute { 1 } round trip: mean", roundTrips.map(\.mean), .nanoseconds)
+    report.add("Pipeline.send: p50", sends.map(\.p50), .nanoseconds)
+    report.add("Pipeline.send: mean", sends.map(\.mean), .nanoseconds)
+    report.addRatio("Pipeline.send mean / round-trip mean", sends.map(\.mean), over: roundTrips.map(\.mean))
 }

@@ -37,6 +37,9 @@ final class Parker: @unchecked Sendable {
     /// The longest slice the main thread spends in the run loop before re-checking its deadline.
     static let runLoopSliceNanoseconds: UInt64 = 10_000_000
 
+    /// How long before a deadline the main thread leaves the run loop to poll the rest.
+    static let runLoopGuardNanoseconds: UInt64 = 2_000_000
+
     /// How long the owner polls before it sleeps.
     static let spinBudgetNanoseconds: UInt64 = 20_000
 
@@ -115,13 +118,17 @@ final class Parker: @unchecked Sendable {
             state.store(Self.empty, ordering: .relaxed)
             return true
         }
+        // Like the condition-variable sleep, the run loop is left early and the last stretch polled; the
+        // run loop returns later than asked (hundreds of µs), hence the wider guard.
+        let wakeEarly = deadline == .never ? UInt64.max : deadline.nanoseconds &- Self.runLoopGuardNanoseconds
         while true {
             if consumePermit() { return true }
             let now = Deadline.now.nanoseconds
-            if deadline != .never && now >= deadline.nanoseconds {
-                return state.exchange(Self.empty, ordering: .acquiring) == Self.notified
+            if now >= wakeEarly {
+                if state.exchange(Self.empty, ordering: .acquiring) == Self.notified { return true }
+                return poll(until: deadline.nanoseconds)
             }
-            let sliceEnd = min(deadline.nanoseconds, now &+ Self.runLoopSliceNanoseconds)
+            let sliceEnd = min(wakeEarly, now &+ Self.runLoopSliceNanoseconds)
             let seconds = Double(sliceEnd &- now) / 1e9
             _ = RunLoop.main.run(mode: .default, before: Date(timeIntervalSinceNow: seconds))
         }
