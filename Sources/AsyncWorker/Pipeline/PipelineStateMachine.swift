@@ -101,9 +101,15 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
         return false
     }
 
-    mutating func addOutputHandler(_ handler: @escaping OutputHandler) { outputHandlers.append(handler) }
+    mutating func addOutputHandler(_ handler: @escaping OutputHandler) {
+        if case .stopped = lifecycle { return }  // no message will ever settle again
+        outputHandlers.append(handler)
+    }
 
-    mutating func addFailureHandler(_ handler: @escaping FailureHandler) { failureHandlers.append(handler) }
+    mutating func addFailureHandler(_ handler: @escaping FailureHandler) {
+        if case .stopped = lifecycle { return }
+        failureHandlers.append(handler)
+    }
 
     /// Takes a slot for `input`. `ignoringLimit` admits even when every slot is taken (callers on the
     /// worker's thread, which must never wait for a slot only that thread can free).
@@ -173,7 +179,11 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
         return abandonment
     }
 
+    /// Records the report and lets the subscribers go: every message is settled, none will call them
+    /// again, and a subscriber that captures its pipeline would otherwise keep both alive (a cycle).
     mutating func finishShutdown(_ report: PipelineShutdownReport) {
         lifecycle = .stopped(report)
+        outputHandlers = []
+        failureHandlers = []
     }
 }
