@@ -29,9 +29,9 @@ struct BenchConfig: Sendable {
     /// Cold starts (new worker, first round trip, shutdown) per contender per round.
     var coldStarts = 200
     /// Messages posted through the 4-domain pipeline per round.
-    var pipelineMessages = 200_000
+    var pipelineMessages = 50_000
     /// Blocking `send`s through the pipeline per round (latency sampled for every call).
-    var pipelineSends = 20_000
+    var pipelineSends = 10_000
     /// Only this scenario, if set.
     var onlyScenario: String?
 

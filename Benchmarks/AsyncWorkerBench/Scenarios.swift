@@ -427,10 +427,10 @@ func runProducerScenario(_ config: BenchConfig, _ report: Report) throws {
         report.add("\(name): completions/s", runs.map(\.completions), .perSecond)
     }
     report.add(
-        "AsyncWorker peak resident growth (bound: maxPendingTasks 65,536)",
+        "AsyncWorker peak resident growth (bound: maxPendingTasks 16,384)",
         workerRuns.map(\.peakGrowth),
         .bytes,
-        .atMost(64 * 1024 * 1024, "≤ 64 MiB")
+        .atMost(32 * 1024 * 1024, "≤ 32 MiB")
     )
 }
 

@@ -36,18 +36,18 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// exit before it reports the thread as still busy.
     static let joinGracePeriod: Duration = .seconds(1)
 
-    /// The default for ``init(name:maxPendingTasks:)``: 65,536 pending tasks, about 35 MiB of queued
-    /// tasks and futures for trivial operations (measured ~0.54 KiB each).
-    public static let defaultMaxPendingTasks = 65_536
+    /// The default for ``init(name:maxPendingTasks:)``: 16,384 pending tasks. A pending task with its
+    /// future costs about 1.5 KiB (measured), so a producer that outruns the worker holds about 25 MiB.
+    public static let defaultMaxPendingTasks = 16_384
 
     /// Creates a worker; its thread starts on ``start()`` or on the first submission.
     /// - Parameters:
     ///   - name: The thread's name; Linux keeps its first 15 UTF-8 bytes.
     ///   - maxPendingTasks: How many submitted tasks may be pending (not yet finished) at once. At the
-    ///     limit, ``submit(_:)`` — and so every blocking or fire-and-forget call — waits for a task to
-    ///     finish before it starts another: a producer that outruns the worker is held back instead of
-    ///     growing memory without bound. Submissions from the worker's own thread never wait.
-    ///     Values below 1 count as 1.
+    ///     limit, ``submit(_:)`` — and so every blocking or fire-and-forget call — waits until an eighth
+    ///     of them have finished before it starts another: a producer that outruns the worker is held
+    ///     back instead of growing memory without bound. Submissions from the worker's own thread never
+    ///     wait. Values below 1 count as 1.
     public init(name: String, maxPendingTasks: Int = ThreadWorker.defaultMaxPendingTasks) {
         self.name = name
         self.thread = WorkerThread(name: name)
@@ -87,8 +87,8 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     }
 
     /// Starts `operation` as a task on the worker's thread and returns its future, starting the worker if
-    /// needed. Returns at once unless `maxPendingTasks` tasks are pending: then it first waits for one to
-    /// finish (never on the worker's own thread).
+    /// needed. Returns at once unless `maxPendingTasks` tasks are pending: then it first waits until an
+    /// eighth of them have finished (never on the worker's own thread).
     ///
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down (or
     /// with ``AsyncWorkerError/threadStartFailed(errno:)`` if its thread could not start).

@@ -61,6 +61,9 @@ struct PipelineBackpressureTests {
         waitOrFail(blocked, "the third post to wait for a slot")
         #expect(third.get() == nil)
         #expect(pipeline.inFlightCount == 2)
+        // Both admitted messages are inside the domain before the gate opens (else the peak is a race).
+        waitOrFail(started, "the first message to enter the domain")
+        waitOrFail(started, "the second message to enter the domain")
         gate.open()
         waitOrFail(posted, "the third post to return")
         let values = watchdog {
