@@ -117,8 +117,8 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
         }
 
         deinit {
-            buffer.close()
             producer.cancel()
+            buffer.close()
         }
     }
 }

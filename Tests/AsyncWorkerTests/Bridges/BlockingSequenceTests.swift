@@ -28,6 +28,35 @@ struct InstrumentedCounter: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pulled: pulled, pulls: pulls) }
 }
 
+/// Yields 0..<count, then waits in `next()` until its task is cancelled (signalling `stalled`, then
+/// `cancelled`) and ends.
+struct StallingSequence: AsyncSequence, Sendable {
+    typealias Element = Int
+    typealias Failure = Never
+
+    let count: Int
+    let stalled: DispatchSemaphore
+    let cancelled: DispatchSemaphore
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let sequence: StallingSequence
+        var current = 0
+
+        mutating func next() async -> Int? {
+            if current < sequence.count {
+                defer { current += 1 }
+                return current
+            }
+            sequence.stalled.signal()
+            await waitForCancellation()
+            sequence.cancelled.signal()
+            return nil
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(sequence: self) }
+}
+
 extension Bridges {
     @Suite("Blocking iteration over an AsyncSequence")
     struct BlockingSequenceTests {
@@ -72,31 +101,48 @@ extension Bridges {
             worker.shutdown(timeout: .seconds(10))
         }
 
-        @Test("breaking out of the loop cancels the producer")
+        @Test("breaking out of the loop cancels the producer waiting in the base sequence")
         func breakCancelsProducer() {
             let worker = ThreadWorker(name: "seq-break")
+            let stalled = DispatchSemaphore(value: 0)
             let cancelled = DispatchSemaphore(value: 0)
-            let stream = AsyncStream<Int> { continuation in
-                for value in 0..<3 { continuation.yield(value) }
-                // Never finishes: only cancellation of the consuming task ends it.
-                continuation.onTermination = { reason in
-                    if case .cancelled = reason { cancelled.signal() }
-                }
-            }
+            let sequence = StallingSequence(count: 2, stalled: stalled, cancelled: cancelled)
             let seen = watchdog { () throws -> [Int] in
                 var seen: [Int] = []
-                for value in try stream.blocking(prefetch: 2, on: worker) {
+                for value in try sequence.blocking(prefetch: 4, on: worker) {
                     seen.append(value)
-                    if value == 1 { break }
+                    // The producer is now inside the base's next(), waiting for an element that never comes.
+                    waitOrFail(stalled, "the producer to wait in the base sequence")
+                    break
                 }
                 return seen
             }
-            #expect(seen == [0, 1])
+            #expect(seen == [0])
             waitOrFail(cancelled, "the producer task to be cancelled")
-            // The producer ended, so nothing is pending on the worker.
             let report = worker.shutdown(timeout: .seconds(10))
             #expect(report.abandonedTasks == 0)
             #expect(report.isClean)
+        }
+
+        @Test("breaking out while the buffer is full stops the producer without another pull")
+        func breakStopsWaitingProducer() {
+            let worker = ThreadWorker(name: "seq-full")
+            let pulled = Counter()
+            let pulls = DispatchSemaphore(value: 0)
+            let sequence = InstrumentedCounter(pulled: pulled, pulls: pulls)
+            watchdog {
+                for value in try sequence.blocking(prefetch: 1, on: worker) {
+                    #expect(value == 0)
+                    // Element 1 fills the one slot; the producer waits for room.
+                    waitOrFail(pulls, "the first pull")
+                    waitOrFail(pulls, "the producer to refill the buffer")
+                    break
+                }
+            }
+            // The producer ended (else shutdown would abandon it after the timeout) and pulled no more.
+            let report = worker.shutdown(timeout: .seconds(10))
+            #expect(report.abandonedTasks == 0)
+            #expect(pulled.count == 2)
         }
 
         @Test("the base sequence's error surfaces on the iterating thread, after the elements before it")
