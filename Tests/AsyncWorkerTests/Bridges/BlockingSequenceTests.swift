@@ -145,6 +145,23 @@ extension Bridges {
             #expect(pulled.count == 2)
         }
 
+        @Test("many iterators dropped at random points leave no producer behind")
+        func droppedIteratorsLeaveNoProducer() {
+            let worker = ThreadWorker(name: "seq-drop")
+            let pulled = Counter()
+            let sequence = InstrumentedCounter(pulled: pulled, pulls: DispatchSemaphore(value: 0))
+            watchdog {
+                for round in 0..<200 {
+                    var iterator = try sequence.makeBlockingIterator(prefetch: 1 + round % 5, on: worker)
+                    for expected in 0..<(round % 7) { #expect(try iterator.next() == expected) }
+                }
+            }
+            // Every producer ended (cancelled or stopped at a full buffer): nothing left to abandon.
+            let report = worker.shutdown(timeout: .seconds(10))
+            #expect(report.abandonedTasks == 0)
+            #expect(report.isClean)
+        }
+
         @Test("the base sequence's error surfaces on the iterating thread, after the elements before it")
         func errorsSurface() {
             let worker = ThreadWorker(name: "seq-error")

@@ -97,6 +97,28 @@ extension Bridges {
             #expect(pool.shutdown(timeout: .seconds(10)).isClean)
         }
 
+        @Test("racing cancellation: every call either runs its work exactly once or throws CancellationError")
+        func cancellationRace() {
+            let pool = BlockingThreadPool(name: "race", size: 2)
+            let ran = Counter()
+            let calls = (0..<200).map { index in Spawned { try await pool.run { () -> Int in ran.increment() } } }
+            for (index, call) in calls.enumerated() where index % 2 == 0 { call.cancel() }
+            var completed = 0
+            var cancelled = 0
+            for (index, call) in calls.enumerated() {
+                switch call.outcome() {
+                case .success?: completed += 1
+                case .failure(let error)? where error is CancellationError && index % 2 == 0: cancelled += 1
+                case .failure(let error)?: Issue.record("call \(index) failed with \(error)")
+                case nil: break
+                }
+            }
+            #expect(completed + cancelled == 200)
+            #expect(ran.count == completed)
+            #expect(completed >= 100)
+            #expect(pool.shutdown(timeout: .seconds(10)).isClean)
+        }
+
         @Test("a task cancelled before it calls run never queues its work")
         func cancelledBeforeCall() {
             let pool = BlockingThreadPool(name: "precancel", size: 1)
