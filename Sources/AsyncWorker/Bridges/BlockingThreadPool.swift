@@ -121,7 +121,7 @@ public final class BlockingThreadPool: Sendable {
 /// A queued call: the work and the continuation of the task awaiting it.
 class BlockingPoolJobBase: @unchecked Sendable {
     // @unchecked: `phase` is read and written only under the owning pool's `BlockingPoolStorage.lock`; the
-    // subclass's work and continuation are touched by the one party that moved `phase` out of `.queued`.
+    // subclass resumes its continuation only in the one party that moved `phase` to `.finished`.
     enum Phase {
         /// Created, not yet in the queue.
         case new
