@@ -1,0 +1,476 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A bounded pool of dedicated threads that runs blocking, synchronous work for async code, so the
+/// cooperative pool's threads are never held by it.
+///
+/// ```swift
+/// let pool = BlockingThreadPool(name: "sqlite", size: 2)
+/// let rows = try await pool.run { try legacyDatabase.query(sql) }   // the awaiting task suspends
+/// pool.shutdown(timeout: .seconds(5))
+/// ```
+///
+/// Threads are started on demand, up to ``size``: an idle pool owns no thread, and a thread, once started,
+/// stays until ``shutdown(timeout:)``. Jobs start in submission order (FIFO). Each thread is named from
+/// inside the thread `"<name>-<index>"`, cut to the 15 bytes Linux keeps (the index is kept; the name is
+/// cut at a character boundary).
+///
+/// The global ``runSyncTask(_:)`` uses ``shared``.
+public final class BlockingThreadPool: Sendable {
+    /// The name given at creation; threads are named `"<name>-<index>"` (at most 15 bytes).
+    public let name: String
+    /// The most threads the pool runs at once: the most jobs that run at the same time.
+    public let size: Int
+    let storage: BlockingPoolStorage
+
+    /// The size of ``shared``: `min(max(2 × cores, 4), 16)`: 4 on a 2-core machine.
+    ///
+    /// Blocking work is mostly waiting (file and network I/O, a C library's own locks), so twice as many
+    /// threads as cores keeps the CPUs busy while half of them wait; at least 4, so a couple of slow calls
+    /// do not serialise everything on a small machine; at most 16, so a process-wide default does not turn
+    /// into hundreds of threads (each reserves a stack) on a big one. Threads start only when work is
+    /// queued, so an unused capacity costs nothing. Create your own pool for other needs.
+    public static let defaultSize: Int = {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return min(max(2 * cores, 4), 16)
+    }()
+
+    /// The process-wide pool behind ``runSyncTask(_:)``, named `"AW-blocking"`, of ``defaultSize``
+    /// threads, started on first use (Swift initialises it once, race-free).
+    ///
+    /// - Important: Don't shut it down: it is never restarted, so every later ``runSyncTask(_:)`` in the
+    ///   process would throw ``AsyncWorkerError/shutDown``.
+    public static let shared = BlockingThreadPool(name: "AW-blocking", size: defaultSize)
+
+    /// Creates a pool; its threads start when work arrives.
+    ///
+    /// - Parameters:
+    ///   - name: The threads' name prefix; each is named `"<name>-<index>"`, cut to 15 bytes.
+    ///   - size: The most threads, hence the most jobs running at once. Values below 1 mean 1.
+    public init(name: String, size: Int = BlockingThreadPool.defaultSize) {
+        self.name = name
+        self.size = max(1, size)
+        self.storage = BlockingPoolStorage(name: name, size: max(1, size))
+    }
+
+    deinit {
+        // No call is awaiting (each `run` keeps the pool alive), so nothing is queued: let the threads go.
+        storage.releaseThreads()
+    }
+
+    /// `true` until ``shutdown(timeout:)`` is called.
+    public var isRunning: Bool { storage.isAcceptingWork }
+
+    /// Runs `work` on one of the pool's threads and suspends the calling task until it returns.
+    ///
+    /// The awaiting task does not hold a thread while it waits. When every thread is busy, the job waits in
+    /// a FIFO queue.
+    ///
+    /// - Cancellation: if the awaiting task is cancelled while the job is still queued, the job is removed,
+    ///   `work` never runs and this throws `CancellationError`. Once `work` has started it runs to the end
+    ///   (synchronous code cannot be interrupted) and its value or error is returned even though the task
+    ///   was cancelled; check `Task.isCancelled` afterwards if that matters.
+    /// - Shutdown: after ``shutdown(timeout:)`` began, this throws ``AsyncWorkerError/shutDown`` without
+    ///   running `work`; a job still queued, or still running, at the shutdown deadline ends with
+    ///   ``AsyncWorkerError/shutDown`` (a running one keeps running, its result is dropped).
+    ///
+    /// - Parameter work: The blocking work. Its errors reach the caller unchanged.
+    /// - Returns: The value `work` returned.
+    /// - Throws: The error `work` threw; `CancellationError`; ``AsyncWorkerError/shutDown``; or
+    ///   ``AsyncWorkerError/threadStartFailed(errno:)`` if the pool has no thread and cannot start one.
+    public func run<T: Sendable>(_ work: sending @escaping () throws -> T) async throws -> T {
+        let job = BlockingPoolJob<T>(work: work)
+        let storage = self.storage
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+                storage.enqueue(job, continuation: continuation)
+            }
+        } onCancel: {
+            storage.cancel(job)
+        }
+    }
+
+    /// Stops the pool: refuses new work, lets queued and running jobs finish until `timeout`, then ends
+    /// what remains with ``AsyncWorkerError/shutDown`` and joins the threads.
+    ///
+    /// Blocks the calling thread. When it returns, every call to ``run(_:)`` on this pool has returned or
+    /// thrown — none is left waiting. Queued jobs still waiting at the deadline never run. A job still
+    /// running at the deadline cannot be interrupted: its caller gets ``AsyncWorkerError/shutDown`` at once,
+    /// its thread is detached and exits when the job returns (its result is dropped), and the report says
+    /// the threads did not all exit. Called from one of the pool's own threads, it does not wait (a thread
+    /// cannot wait for itself): everything is ended at once. Calling it again returns the first report; a
+    /// concurrent call waits for the first. A pool is never restarted.
+    ///
+    /// - Parameter timeout: How long queued and running jobs may go on; `nil` waits as long as they take.
+    /// - Returns: ``ShutdownReport/drainedTasks`` counts the jobs that finished during the shutdown,
+    ///   ``ShutdownReport/abandonedTasks`` those ended with ``AsyncWorkerError/shutDown``, and
+    ///   ``ShutdownReport/threadExited`` whether every thread exited and was joined.
+    @discardableResult
+    public func shutdown(timeout: Duration? = nil) -> ShutdownReport {
+        storage.shutdown(timeout: timeout)
+    }
+}
+
+// MARK: - Jobs
+
+/// A queued call: the work and the continuation of the task awaiting it.
+class BlockingPoolJobBase: @unchecked Sendable {
+    // @unchecked: `phase` is read and written only under the owning pool's `BlockingPoolStorage.lock`; the
+    // subclass resumes its continuation only in the one party that moved `phase` to `.finished`.
+    enum Phase {
+        /// Created, not yet in the queue.
+        case new
+        /// Cancelled before it reached the queue: enqueueing fails it at once.
+        case cancelledEarly
+        case queued
+        case running
+        /// Resumed (ran, was cancelled, rejected or abandoned): nothing more may touch it.
+        case finished
+    }
+
+    var phase = Phase.new
+
+    /// Runs the work on the calling thread and keeps its outcome, without resuming anybody.
+    func runWork() { fatalError("abstract") }
+
+    /// Resumes the awaiting task with the outcome `runWork()` produced.
+    func deliver() { fatalError("abstract") }
+
+    /// Resumes the awaiting task with `error`; the work never runs or its result is dropped.
+    func fail(_ error: any Error) { fatalError("abstract") }
+}
+
+final class BlockingPoolJob<T: Sendable>: BlockingPoolJobBase, @unchecked Sendable {
+    // @unchecked: see the base class. `work` and `outcome` are used only by the thread running the job;
+    // `continuation` is written under the pool's lock before the job is queued and then used once, by
+    // whoever moved `phase` to `.finished` under that lock.
+    private var work: (() throws -> T)?
+    private var outcome: Result<T, any Error>?
+    var continuation: UnsafeContinuation<T, any Error>?
+
+    init(work: sending @escaping () throws -> T) {
+        self.work = work
+    }
+
+    override func runWork() {
+        let work = self.work!
+        self.work = nil
+        outcome = Result { try work() }
+    }
+
+    override func deliver() {
+        continuation!.resume(with: outcome!)
+        continuation = nil
+    }
+
+    override func fail(_ error: any Error) {
+        // Leaves `work` alone: an abandoned job may still be running on its thread.
+        continuation!.resume(throwing: error)
+        continuation = nil
+    }
+}
+
+// MARK: - Storage
+
+/// The pool's lock, queue and threads.
+///
+/// Decide under the lock, act after releasing it: continuations are resumed and user work runs only with
+/// the lock released.
+final class BlockingPoolStorage: @unchecked Sendable {
+    // @unchecked: every `var` below, and each job's `phase`, is read and written only while `lock` is held.
+    private let lock = ConditionLock()
+    private let name: String
+    private let size: Int
+
+    private var queue: [BlockingPoolJobBase] = []
+    private var queueHead = 0
+    private var threads: [PoolThread] = []
+    private var idleThreads = 0
+    private var runningJobs: [BlockingPoolJobBase] = []
+    private var lifecycle = Lifecycle.running
+    /// Jobs finished while shutdown drains (for the report).
+    private var drainedDuringShutdown = 0
+
+    private enum Lifecycle {
+        case running
+        /// No intake; threads run what is queued and exit when the queue is empty.
+        case shuttingDown(Latch)
+        case shutDown(ShutdownReport)
+    }
+
+    /// One OS thread of the pool; guarded by the pool's lock.
+    private final class PoolThread {
+        let index: Int
+        var pthread: pthread_t?
+        var osThreadID: UInt = 0
+        var hasExited = false
+        var isBusy = false
+        init(index: Int) { self.index = index }
+    }
+
+    init(name: String, size: Int) {
+        self.name = name
+        self.size = size
+    }
+
+    var isAcceptingWork: Bool {
+        lock.withLock {
+            if case .running = lifecycle { return true }
+            return false
+        }
+    }
+
+    private var queuedCount: Int { queue.count - queueHead }
+
+    /// Jobs waiting for a thread (for tests and diagnostics).
+    var queuedJobCount: Int { lock.withLock { queuedCount } }
+
+    /// Threads started so far (for tests and diagnostics).
+    var startedThreadCount: Int { lock.withLock { threads.count } }
+
+    // MARK: Intake and cancellation
+
+    func enqueue<T>(_ job: BlockingPoolJob<T>, continuation: UnsafeContinuation<T, any Error>) {
+        lock.lock()
+        job.continuation = continuation
+        let refusal: (any Error)?
+        if job.phase == .cancelledEarly {
+            refusal = CancellationError()
+        } else if case .running = lifecycle {
+            refusal = nil
+            job.phase = .queued
+            queue.append(job)
+            if idleThreads > 0 { lock.signal() }
+            if queuedCount > idleThreads && threads.count < size {
+                if let error = startThread(), threads.isEmpty {
+                    // No thread at all to run the job: give it back to the caller.
+                    removeFromQueue(job)
+                    lock.unlock()
+                    job.phase = .finished
+                    job.fail(error)
+                    return
+                }
+            }
+        } else {
+            refusal = AsyncWorkerError.shutDown
+        }
+        if refusal != nil { job.phase = .finished }
+        lock.unlock()
+        if let refusal { job.fail(refusal) }
+    }
+
+    /// The awaiting task was cancelled: a queued job is removed and fails; a running one goes on.
+    func cancel(_ job: BlockingPoolJobBase) {
+        lock.lock()
+        switch job.phase {
+        case .new:
+            job.phase = .cancelledEarly
+            lock.unlock()
+        case .queued:
+            removeFromQueue(job)
+            job.phase = .finished
+            lock.unlock()
+            job.fail(CancellationError())
+        case .cancelledEarly, .running, .finished:
+            lock.unlock()
+        }
+    }
+
+    /// Removes a queued job (the lock is held).
+    private func removeFromQueue(_ job: BlockingPoolJobBase) {
+        if let index = queue[queueHead...].firstIndex(where: { $0 === job }) {
+            queue.remove(at: index)
+        }
+    }
+
+    // MARK: Threads
+
+    /// Starts one more thread (the lock is held); returns the error if the OS refuses.
+    private func startThread() -> (any Error)? {
+        let record = PoolThread(index: threads.count)
+        let context = Unmanaged.passRetained(ThreadContext(storage: self, record: record)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(
+            &thread,
+            nil,
+            { context in
+                let context = Unmanaged<ThreadContext>.fromOpaque(context!).takeRetainedValue()
+                context.storage.threadBody(context.record)
+                return nil
+            },
+            context
+        )
+        guard status == 0 else {
+            Unmanaged<ThreadContext>.fromOpaque(context).release()
+            return AsyncWorkerError.threadStartFailed(errno: status)
+        }
+        record.pthread = thread
+        threads.append(record)
+        return nil
+    }
+
+    private final class ThreadContext {
+        let storage: BlockingPoolStorage
+        let record: PoolThread
+        init(storage: BlockingPoolStorage, record: PoolThread) {
+            self.storage = storage
+            self.record = record
+        }
+    }
+
+    /// The OS name of thread `index`: `"<name>-<index>"` in at most 15 bytes, the suffix always kept.
+    static func threadName(_ name: String, index: Int) -> String {
+        let suffix = "-\(index)"
+        let prefixBudget = max(0, WorkerThread.maximumOSNameBytes - suffix.utf8.count)
+        var prefix = ""
+        var bytes = 0
+        for character in name {
+            let size = character.utf8.count
+            if bytes + size > prefixBudget { break }
+            prefix.append(character)
+            bytes += size
+        }
+        return prefix + suffix
+    }
+
+    private func threadBody(_ record: PoolThread) {
+        WorkerThread.setCurrentThreadName(Self.threadName(name, index: record.index))
+        lock.lock()
+        record.osThreadID = UInt(pthread_self())
+        while true {
+            if queuedCount > 0 {
+                let job = queue[queueHead]
+                queueHead += 1
+                if queueHead > 64 && queueHead * 2 > queue.count {
+                    queue.removeFirst(queueHead)
+                    queueHead = 0
+                }
+                job.phase = .running
+                runningJobs.append(job)
+                record.isBusy = true
+                lock.unlock()
+
+                job.runWork()
+
+                lock.lock()
+                record.isBusy = false
+                if let index = runningJobs.firstIndex(where: { $0 === job }) {
+                    runningJobs.remove(at: index)
+                }
+                let deliver = job.phase == .running
+                var mayBeDrained = false
+                if deliver {
+                    job.phase = .finished
+                    if case .shuttingDown = lifecycle {
+                        drainedDuringShutdown += 1
+                        // Shutdown may be waiting for the pool to drain.
+                        mayBeDrained = queuedCount == 0 && runningJobs.isEmpty
+                    }
+                }
+                lock.unlock()
+                if deliver { job.deliver() }
+                if mayBeDrained { lock.broadcast() }
+                lock.lock()
+                continue
+            }
+            if case .running = lifecycle {
+                idleThreads += 1
+                lock.wait()
+                idleThreads -= 1
+                continue
+            }
+            // Shutting down (or the pool was released) and nothing is queued: exit.
+            break
+        }
+        record.hasExited = true
+        lock.unlock()
+    }
+
+    /// Lets the threads exit and reclaims them without joining (the pool object was released).
+    func releaseThreads() {
+        lock.lock()
+        if case .running = lifecycle {
+            lifecycle = .shutDown(ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false))
+        }
+        let handles = threads.compactMap { record -> pthread_t? in
+            defer { record.pthread = nil }
+            return record.pthread
+        }
+        lock.unlock()
+        lock.broadcast()
+        for handle in handles { pthread_detach(handle) }
+    }
+
+    // MARK: Shutdown
+
+    func shutdown(timeout: Duration?) -> ShutdownReport {
+        let me = UInt(pthread_self())
+        lock.lock()
+        let onOwnThread = threads.contains { $0.osThreadID == me && !$0.hasExited }
+        switch lifecycle {
+        case .shutDown(var report):
+            lock.unlock()
+            report.wasAlreadyShutDown = true
+            return report
+        case .shuttingDown(let done):
+            lock.unlock()
+            if onOwnThread {
+                return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
+            }
+            _ = done.wait()
+            return shutdown(timeout: timeout)
+        case .running:
+            break
+        }
+        let done = Latch()
+        lifecycle = .shuttingDown(done)
+        drainedDuringShutdown = 0
+        // Idle threads wake, find nothing to do once the queue is empty, and exit.
+        lock.broadcast()
+
+        // Drain until the deadline (not on a pool thread: it would wait for itself).
+        let deadline = onOwnThread ? Deadline.after(.zero) : Deadline.after(timeout)
+        while queuedCount > 0 || !runningJobs.isEmpty {
+            if !lock.wait(until: deadline) && deadline.hasPassed { break }
+        }
+
+        // Abandon what remains: queued jobs never run; running ones keep their thread, lose their caller.
+        var abandoned: [BlockingPoolJobBase] = Array(queue[queueHead...])
+        queue = []
+        queueHead = 0
+        for job in runningJobs { abandoned.append(job) }
+        runningJobs = []
+        for job in abandoned { job.phase = .finished }
+        let drained = drainedDuringShutdown
+        // Idle threads exit promptly and are joined; busy ones (and the calling thread) are detached.
+        var toJoin: [pthread_t] = []
+        var toDetach: [pthread_t] = []
+        var allExit = true
+        for record in threads {
+            guard let handle = record.pthread else { continue }
+            record.pthread = nil
+            if record.isBusy || record.osThreadID == me {
+                toDetach.append(handle)
+                allExit = false
+            } else {
+                toJoin.append(handle)
+            }
+        }
+        lock.unlock()
+        lock.broadcast()
+
+        for job in abandoned { job.fail(AsyncWorkerError.shutDown) }
+        for handle in toDetach { pthread_detach(handle) }
+        for handle in toJoin { pthread_join(handle, nil) }
+
+        let report = ShutdownReport(drainedTasks: drained, abandonedTasks: abandoned.count, threadExited: allExit)
+        lock.withLock { lifecycle = .shutDown(report) }
+        done.open()
+        return report
+    }
+}
