@@ -327,15 +327,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     static func threadName(_ name: String, index: Int) -> String {
         let suffix = "-\(index)"
         let prefixBudget = max(0, WorkerThread.maximumOSNameBytes - suffix.utf8.count)
-        var prefix = ""
-        var bytes = 0
-        for character in name {
-            let size = character.utf8.count
-            if bytes + size > prefixBudget { break }
-            prefix.append(character)
-            bytes += size
-        }
-        return prefix + suffix
+        return WorkerThread.osName(for: name, maxBytes: prefixBudget) + suffix
     }
 
     private func threadBody(_ record: PoolThread) {

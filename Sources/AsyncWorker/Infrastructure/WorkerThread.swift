@@ -229,13 +229,14 @@ final class WorkerThread: @unchecked Sendable {
         Thread.current.name = osName(for: name)
     }
 
-    /// The prefix of `name` that Linux keeps: at most 15 UTF-8 bytes, never splitting a character.
-    static func osName(for name: String) -> String {
+    /// The prefix of `name` that Linux keeps: at most `maxBytes` (by default 15) UTF-8 bytes, never
+    /// splitting a character.
+    static func osName(for name: String, maxBytes: Int = maximumOSNameBytes) -> String {
         var result = ""
         var bytes = 0
         for character in name {
             let size = character.utf8.count
-            if bytes + size > maximumOSNameBytes { break }
+            if bytes + size > maxBytes { break }
             result.append(character)
             bytes += size
         }
