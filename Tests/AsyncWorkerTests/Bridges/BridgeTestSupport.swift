@@ -50,25 +50,6 @@ func awaitWithWatchdog<T: Sendable>(
     }
 }
 
-/// Waits until `condition` holds, polling (and yielding the CPU), for at most the watchdog limit; records a
-/// failure otherwise. For state that has no event to wait on (a job reaching a queue).
-@discardableResult
-func eventually(
-    _ what: String,
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () -> Bool
-) -> Bool {
-    let deadline = ContinuousClock.now + watchdogLimit
-    while !condition() {
-        if ContinuousClock.now > deadline {
-            Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-            return false
-        }
-        sched_yield()
-    }
-    return true
-}
-
 /// Counts how many operations are in flight and remembers the most seen at once.
 final class InFlightTracker: Sendable {
     private let state = Locked<(current: Int, maximum: Int)>((0, 0))

@@ -88,3 +88,22 @@ func waitForCancellation() async {
     let stream = AsyncStream<Never> { _ in }
     for await _ in stream {}
 }
+
+/// Waits until `condition` holds, polling (and yielding the CPU), for at most the watchdog limit; records a
+/// failure otherwise. For state that has no event to wait on (a job reaching a queue).
+@discardableResult
+func eventually(
+    _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () -> Bool
+) -> Bool {
+    let deadline = ContinuousClock.now + watchdogLimit
+    while !condition() {
+        if ContinuousClock.now > deadline {
+            Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+            return false
+        }
+        sched_yield()
+    }
+    return true
+}
