@@ -210,10 +210,14 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
         until deadline: Deadline,
         diagnostics: BlockingCallDiagnostics? = .shared
     ) throws(AsyncWorkerError) -> Result<T, any Error>? {
-        if let result = resolvedResult { return result }
-        if let owner, owner.isCurrent { throw .wouldDeadlock }
-        if deadline.hasPassed { return nil }
-        try diagnostics?.check("TaskFuture.result")
+        // A resolved future returns at once, even on its worker's thread; otherwise check the misuses
+        // before waiting, then register and re-check in one lock acquisition.
+        if let owner, owner.isCurrent {
+            if let result = resolvedResult { return result }
+            throw .wouldDeadlock
+        }
+        if deadline.hasPassed { return resolvedResult }
+        if let diagnostics, resolvedResult == nil { try diagnostics.check("TaskFuture.result") }
 
         let parker = Parker.current
         let early: Result<T, any Error>? = withState { state in
