@@ -24,6 +24,14 @@ public protocol AsyncDomain<Input, Output>: Sendable {
     /// The name under which ``PipelineMonitor`` reports this domain. Defaults to the type's name.
     var name: String { get }
 
+    /// How a failed attempt is retried. Defaults to ``RetryPolicy/none`` (one attempt).
+    var retryPolicy: RetryPolicy { get }
+
+    /// How long one attempt may run before it is cancelled and fails with ``DomainTimedOut``;
+    /// `nil` (the default) means no limit. The timeout works through cancellation: an attempt that
+    /// ignores cancellation holds the message until it returns.
+    var timeout: Duration? { get }
+
     /// Processes one message.
     ///
     /// Runs on the pipeline's worker thread, as part of the message's task: it may await anything, and
@@ -39,4 +47,10 @@ public protocol AsyncDomain<Input, Output>: Sendable {
 extension AsyncDomain {
     /// The domain's type name, e.g. `"Parse"`.
     public var name: String { String(describing: Self.self) }
+
+    /// No retry.
+    public var retryPolicy: RetryPolicy { .none }
+
+    /// No timeout.
+    public var timeout: Duration? { nil }
 }

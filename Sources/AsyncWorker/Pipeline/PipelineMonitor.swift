@@ -45,6 +45,11 @@ public final class PipelineMonitor: Sendable {
         }
     }
 
+    /// Records that the domain at `index` is about to retry a failed attempt.
+    func recordRetry(_ index: Int) {
+        state.withLock { $0.domains[index].retries += 1 }
+    }
+
     /// Records the end of one message: it produced an output, or it failed.
     func recordRun(succeeded: Bool) {
         state.withLock { state in
@@ -71,7 +76,8 @@ public final class PipelineMonitor: Sendable {
                 sampleCount: sorted.count,
                 p50: DurationWindow.percentile(0.50, ofSorted: sorted),
                 p95: DurationWindow.percentile(0.95, ofSorted: sorted),
-                p99: DurationWindow.percentile(0.99, ofSorted: sorted)
+                p99: DurationWindow.percentile(0.99, ofSorted: sorted),
+                retries: record.retries
             )
         }
         return PipelineSnapshot(
@@ -99,6 +105,7 @@ extension PipelineMonitor {
         var successes = 0
         var failures = 0
         var failuresByType: [String: Int] = [:]
+        var retries = 0
         var window: DurationWindow
     }
 }

@@ -47,6 +47,10 @@ extension PipelineSnapshot {
                 lines.append("  \(domain.name): \(text)")
             }
         }
+        let retrying = domains.filter { $0.retries > 0 }
+        if !retrying.isEmpty {
+            lines.append("retries: " + retrying.map { "\($0.name) × \($0.retries)" }.joined(separator: ", "))
+        }
         lines.append(
             "runs: \(completedRuns) completed, \(failedRuns) failed "
                 + "(percentiles over the last ≤ \(windowSize) runs of each domain)"

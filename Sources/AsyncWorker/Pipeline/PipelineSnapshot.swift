@@ -32,6 +32,10 @@ public struct PipelineSnapshot: Sendable, Equatable, CustomStringConvertible {
         public var p95: Duration?
         /// The 99th-percentile duration (nearest rank) of the recent runs; `nil` before the first run.
         public var p99: Duration?
+        /// Attempts retried under the domain's ``AsyncDomain/retryPolicy`` (each failed attempt counts
+        /// in ``failures``; a message that failed twice and then succeeded adds 2 failures, 2 retries and
+        /// 1 success).
+        public var retries: Int = 0
 
         /// Every run of the domain, successful or not.
         public var runs: Int { successes + failures }

@@ -35,21 +35,50 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    /// Runs one domain, records its duration and outcome, and tags a thrown error with the domain's index.
+    /// Runs one domain — each attempt timed and recorded, retried as its ``AsyncDomain/retryPolicy``
+    /// says, bounded by its ``AsyncDomain/timeout`` — and tags the final error with the domain's index.
     private static func measure<D: AsyncDomain>(
         _ domain: D,
         _ input: D.Input,
         index: Int,
         _ monitor: PipelineMonitor
     ) async throws -> D.Output {
-        let start = ContinuousClock.now
-        do {
-            let output = try await domain.execute(input)
-            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
-            return output
-        } catch {
-            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
-            throw StageFailure(stage: index, error: error)
+        let policy = domain.retryPolicy
+        var attempt = 1
+        while true {
+            let start = ContinuousClock.now
+            do {
+                let output = try await attemptOnce(domain, input)
+                monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
+                return output
+            } catch {
+                monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
+                guard policy.shouldRetry(after: error, attempt: attempt), !Task.isCancelled else {
+                    throw StageFailure(stage: index, error: error)
+                }
+                attempt += 1
+                monitor.recordRetry(index)
+                // Cancellation (send timeout, shutdown) ends the wait, and the message, with CancellationError.
+                try await Task.sleep(for: policy.backoff(beforeAttempt: attempt, unit: Double.random(in: 0..<1)))
+            }
+        }
+    }
+
+    /// One attempt; with a timeout, the attempt races a sleep in a task group (both children run on the
+    /// message's worker) and the loser is cancelled.
+    private static func attemptOnce<D: AsyncDomain>(_ domain: D, _ input: D.Input) async throws -> D.Output {
+        guard let timeout = domain.timeout else { return try await domain.execute(input) }
+        return try await withThrowingTaskGroup(of: D.Output.self) { group in
+            group.addTask { try await domain.execute(input) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw DomainTimedOut(domain: domain.name, timeout: timeout)
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else {
+                throw DomainTimedOut(domain: domain.name, timeout: timeout)  // unreachable: two children
+            }
+            return first
         }
     }
 }
