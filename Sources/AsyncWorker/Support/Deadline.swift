@@ -59,13 +59,6 @@ struct Deadline: Comparable, Sendable {
     @usableFromInline
     var hasPassed: Bool { self != .never && Deadline.now >= self }
 
-    /// Nanoseconds left until the deadline (zero if it has passed), `nil` for ``never``.
-    var remainingNanoseconds: UInt64? {
-        guard self != .never else { return nil }
-        let now = Deadline.now.nanoseconds
-        return nanoseconds > now ? nanoseconds - now : 0
-    }
-
     @usableFromInline
     static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
