@@ -118,57 +118,62 @@ public final class BlockingThreadPool: Sendable {
 
 // MARK: - Jobs
 
-/// A queued call: the work and the continuation of the task awaiting it.
-class BlockingPoolJobBase: @unchecked Sendable {
-    // @unchecked: `phase` is read and written only under the owning pool's `BlockingPoolStorage.lock`; the
-    // subclass resumes its continuation only in the one party that moved `phase` to `.finished`.
-    enum Phase {
-        /// Created, not yet in the queue.
-        case new
-        /// Cancelled before it reached the queue: enqueueing fails it at once.
-        case cancelledEarly
-        case queued
-        case running
-        /// Resumed (ran, was cancelled, rejected or abandoned): nothing more may touch it.
-        case finished
-    }
-
-    var phase = Phase.new
-
-    /// Runs the work on the calling thread and keeps its outcome, without resuming anybody.
-    func runWork() { fatalError("abstract") }
-
-    /// Resumes the awaiting task with the outcome `runWork()` produced.
-    func deliver() { fatalError("abstract") }
-
-    /// Resumes the awaiting task with `error`; the work never runs or its result is dropped.
-    func fail(_ error: any Error) { fatalError("abstract") }
+/// Where a queued call stands. Read and written only under the owning pool's `BlockingPoolStorage.lock`.
+enum BlockingPoolJobPhase {
+    /// Created, not yet in the queue.
+    case new
+    /// Cancelled before it reached the queue: enqueueing fails it at once.
+    case cancelledEarly
+    case queued
+    case running
+    /// Resumed (ran, was cancelled, rejected or abandoned): nothing more may touch it.
+    case finished
 }
 
+/// A queued call, whatever its result type: what the pool's storage needs of it.
+protocol BlockingPoolJobBase: AnyObject, Sendable {
+    /// Guarded by the owning pool's lock.
+    var phase: BlockingPoolJobPhase { get set }
+
+    /// Runs the work on the calling thread and keeps its outcome, without resuming anybody.
+    func runWork()
+
+    /// Resumes the awaiting task with the outcome `runWork()` produced.
+    func deliver()
+
+    /// Resumes the awaiting task with `error`; the work never runs or its result is dropped.
+    func fail(_ error: any Error)
+}
+
+/// A queued call: the work and the continuation of the task awaiting it.
 final class BlockingPoolJob<T: Sendable>: BlockingPoolJobBase, @unchecked Sendable {
-    // @unchecked: see the base class. `work` and `outcome` are used only by the thread running the job;
+    // @unchecked: `phase` is read and written only under the owning pool's lock, and the continuation is
+    // resumed only by the one party that moved `phase` to `.finished`. `work` and `outcome` are used only
+    // by the thread running the job;
     // `continuation` is written under the pool's lock before the job is queued and then used once, by
     // whoever moved `phase` to `.finished` under that lock.
     private var work: (() throws -> T)?
     private var outcome: Result<T, any Error>?
     var continuation: UnsafeContinuation<T, any Error>?
 
+    var phase = BlockingPoolJobPhase.new
+
     init(work: sending @escaping () throws -> T) {
         self.work = work
     }
 
-    override func runWork() {
+    func runWork() {
         let work = self.work!
         self.work = nil
         outcome = Result { try work() }
     }
 
-    override func deliver() {
+    func deliver() {
         continuation!.resume(with: outcome!)
         continuation = nil
     }
 
-    override func fail(_ error: any Error) {
+    func fail(_ error: any Error) {
         // Leaves `work` alone: an abandoned job may still be running on its thread.
         continuation!.resume(throwing: error)
         continuation = nil
@@ -187,11 +192,11 @@ final class BlockingPoolStorage: @unchecked Sendable {
     private let name: String
     private let size: Int
 
-    private var queue: [BlockingPoolJobBase] = []
+    private var queue: [any BlockingPoolJobBase] = []
     private var queueHead = 0
     private var threads: [PoolThread] = []
     private var idleThreads = 0
-    private var runningJobs: [BlockingPoolJobBase] = []
+    private var runningJobs: [any BlockingPoolJobBase] = []
     private var lifecycle = Lifecycle.running
     /// Jobs finished while shutdown drains (for the report).
     private var drainedDuringShutdown = 0
@@ -265,7 +270,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     }
 
     /// The awaiting task was cancelled: a queued job is removed and fails; a running one goes on.
-    func cancel(_ job: BlockingPoolJobBase) {
+    func cancel(_ job: any BlockingPoolJobBase) {
         lock.lock()
         switch job.phase {
         case .new:
@@ -282,7 +287,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     }
 
     /// Removes a queued job (the lock is held).
-    private func removeFromQueue(_ job: BlockingPoolJobBase) {
+    private func removeFromQueue(_ job: any BlockingPoolJobBase) {
         if let index = queue[queueHead...].firstIndex(where: { $0 === job }) {
             queue.remove(at: index)
         }
@@ -432,7 +437,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
         }
 
         // Abandon what remains: queued jobs never run; running ones keep their thread, lose their caller.
-        var abandoned: [BlockingPoolJobBase] = Array(queue[queueHead...])
+        var abandoned: [any BlockingPoolJobBase] = Array(queue[queueHead...])
         queue = []
         queueHead = 0
         for job in runningJobs { abandoned.append(job) }

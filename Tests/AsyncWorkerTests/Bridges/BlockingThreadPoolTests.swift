@@ -32,7 +32,7 @@ extension Bridges {
             let pool = BlockingThreadPool(name: "bounded", size: size)
             let started = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
-            let tracker = InFlightTracker()
+            let tracker = ConcurrencyGauge()
             let calls = (0...size).map { index in
                 Spawned {
                     try await pool.run { () -> Int in
@@ -54,7 +54,7 @@ extension Bridges {
             for _ in 0..<size { release.signal() }
             let values = calls.map { try? $0.outcome()?.get() }
             #expect(Set(values.compactMap { $0 }) == Set(0...size))
-            #expect(tracker.maximum == size)
+            #expect(tracker.peak == size)
             #expect(pool.storage.startedThreadCount == size)
             #expect(pool.shutdown(timeout: .seconds(10)).isClean)
         }

@@ -50,23 +50,6 @@ func awaitWithWatchdog<T: Sendable>(
     }
 }
 
-/// Counts how many operations are in flight and remembers the most seen at once.
-final class InFlightTracker: Sendable {
-    private let state = Locked<(current: Int, maximum: Int)>((0, 0))
-
-    func enter() {
-        state.withLock { state in
-            state.current += 1
-            state.maximum = max(state.maximum, state.current)
-        }
-    }
-
-    func leave() { state.withLock { $0.current -= 1 } }
-
-    var maximum: Int { state.withLock { $0.maximum } }
-    var current: Int { state.withLock { $0.current } }
-}
-
 /// An error with a payload, to check that errors pass through unchanged.
 struct LegacyError: Error, Equatable {
     var code: Int

@@ -26,7 +26,7 @@ extension Bridges {
         func concurrencyLimit(limit: Int) {
             let worker = ThreadWorker(name: "batch-limit")
             let dispatcher = TaskDispatcher(worker: worker)
-            let tracker = InFlightTracker()
+            let tracker = ConcurrencyGauge()
             let started = Counter()
             let outputs = watchdog {
                 try dispatcher.executeBatch(Array(0..<30), maxConcurrency: limit) { (input: Int) async -> Int in
@@ -38,7 +38,7 @@ extension Bridges {
                 }
             }
             #expect(outputs == (0..<30).map { $0 * 2 })
-            #expect(tracker.maximum == limit)
+            #expect(tracker.peak == limit)
             #expect(started.count == 30)
             worker.shutdown(timeout: .seconds(10))
         }
@@ -46,7 +46,7 @@ extension Bridges {
         @Test("a limit below 1 means 1")
         func limitBelowOne() {
             let worker = ThreadWorker(name: "batch-zero")
-            let tracker = InFlightTracker()
+            let tracker = ConcurrencyGauge()
             let outputs = watchdog {
                 try TaskDispatcher(worker: worker).executeBatch([1, 2, 3], maxConcurrency: 0) {
                     (input: Int) async -> Int in
@@ -57,7 +57,7 @@ extension Bridges {
                 }
             }
             #expect(outputs == [1, 2, 3])
-            #expect(tracker.maximum == 1)
+            #expect(tracker.peak == 1)
             worker.shutdown(timeout: .seconds(10))
         }
 

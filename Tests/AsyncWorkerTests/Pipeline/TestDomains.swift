@@ -78,20 +78,6 @@ struct HangUntilCancelled: AsyncDomain {
     }
 }
 
-/// How many callers are inside a region now, and the most there ever were.
-final class ConcurrencyGauge: Sendable {
-    private let state = Locked((current: 0, peak: 0))
-    func enter() {
-        state.withLock { state in
-            state.current += 1
-            state.peak = max(state.peak, state.current)
-        }
-    }
-    func leave() { state.withLock { $0.current -= 1 } }
-    var current: Int { state.withLock { $0.current } }
-    var peak: Int { state.withLock { $0.peak } }
-}
-
 /// A sequence of `0..<count` that counts how many elements were taken from it.
 struct CountingSequence: Sequence, Sendable {
     let count: Int

@@ -70,3 +70,17 @@ final class Counter: Sendable {
     func increment() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
     var count: Int { value.load(ordering: .relaxed) }
 }
+
+/// How many callers are inside a region now, and the most there ever were.
+final class ConcurrencyGauge: Sendable {
+    private let state = Locked((current: 0, peak: 0))
+    func enter() {
+        state.withLock { state in
+            state.current += 1
+            state.peak = max(state.peak, state.current)
+        }
+    }
+    func leave() { state.withLock { $0.current -= 1 } }
+    var current: Int { state.withLock { $0.current } }
+    var peak: Int { state.withLock { $0.peak } }
+}
