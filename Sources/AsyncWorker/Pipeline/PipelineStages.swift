@@ -43,7 +43,6 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         index: Int,
         _ monitor: PipelineMonitor
     ) async throws -> D.Output {
-        let policy = domain.retryPolicy
         var attempt = 1
         while true {
             let start = ContinuousClock.now
@@ -53,6 +52,8 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
                 return output
             } catch {
                 monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
+                // Only a failure needs the policy: the success path reads nothing more per call.
+                let policy = domain.retryPolicy
                 guard policy.shouldRetry(after: error, attempt: attempt), !Task.isCancelled else {
                     throw StageFailure(stage: index, error: error)
                 }
