@@ -24,6 +24,8 @@
 ///   - inputs: The inputs, consumed on the calling thread before anything starts.
 ///   - maxConcurrency: The most operations in flight at once; values below 1 mean 1.
 ///   - timeout: How long to wait for the whole batch; `nil` waits as long as it takes.
+///   - fileID: Where the call is made, for stall reports; leave the default.
+///   - line: The line of the call, likewise.
 ///   - operation: The async work for one input. Called concurrently for different inputs.
 /// - Returns: One output per input, in input order.
 /// - Throws: The first error an operation threw; ``AsyncWorkerError/timedOut``;
@@ -32,9 +34,18 @@ public func runAsyncBatch<Input: Sendable, Output: Sendable>(
     _ inputs: some Sequence<Input>,
     maxConcurrency: Int,
     timeout: Duration? = nil,
+    fileID: StaticString = #fileID,
+    line: UInt = #line,
     _ operation: @escaping @Sendable (Input) async throws -> Output
 ) throws -> [Output] {
-    try sharedDispatcher.executeBatch(inputs, maxConcurrency: maxConcurrency, timeout: timeout, operation)
+    try sharedDispatcher.executeBatch(
+        inputs,
+        maxConcurrency: maxConcurrency,
+        timeout: timeout,
+        fileID: fileID,
+        line: line,
+        operation
+    )
 }
 
 extension Dispatcher {
@@ -49,6 +60,8 @@ extension Dispatcher {
     ///   - inputs: The inputs, consumed on the calling thread before anything starts.
     ///   - maxConcurrency: The most operations in flight at once; values below 1 mean 1.
     ///   - timeout: How long to wait for the whole batch; `nil` waits as long as it takes.
+    ///   - fileID: Where the call is made, for stall reports; leave the default.
+    ///   - line: The line of the call, likewise.
     ///   - operation: The async work for one input. Called concurrently for different inputs.
     /// - Returns: One output per input, in input order.
     /// - Throws: The first error an operation threw, or what ``execute(_:timeout:)`` throws
@@ -57,11 +70,18 @@ extension Dispatcher {
         _ inputs: some Sequence<Input>,
         maxConcurrency: Int,
         timeout: Duration? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line,
         _ operation: @escaping @Sendable (Input) async throws -> Output
     ) throws -> [Output] {
         let inputs = Array(inputs)
         let limit = max(1, maxConcurrency)
-        return try execute({ try await slidingWindow(inputs, limit: limit, operation) }, timeout: timeout)
+        return try execute(
+            { try await slidingWindow(inputs, limit: limit, operation) },
+            timeout: timeout,
+            fileID: fileID,
+            line: line
+        )
     }
 }
 

@@ -11,11 +11,30 @@ public protocol Dispatcher: Sendable {
 
     /// Starts `operation` and returns its future at once.
     func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T>
+
+    /// ``execute(_:timeout:)`` that records where the task was submitted, for stall reports. The default
+    /// implementation ignores the site.
+    func execute<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        timeout: Duration?,
+        fileID: StaticString,
+        line: UInt
+    ) throws -> T
 }
 
 extension Dispatcher {
     /// Runs `operation` and blocks until it finishes, with no timeout.
     public func execute<T: Sendable>(_ operation: sending @escaping () async throws -> T) throws -> T {
         try execute(operation, timeout: nil)
+    }
+
+    /// Ignores the site and calls ``execute(_:timeout:)``.
+    public func execute<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        timeout: Duration?,
+        fileID: StaticString,
+        line: UInt
+    ) throws -> T {
+        try execute(operation, timeout: timeout)
     }
 }

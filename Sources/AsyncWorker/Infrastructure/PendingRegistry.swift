@@ -6,6 +6,9 @@
 ///
 /// It also bounds memory: with `capacity` futures pending, a submitter sleeps until one resolves
 /// (backpressure), so a producer that outruns the worker cannot queue tasks without limit.
+///
+/// It keeps the worker's task counters too (``Totals``): under the lock it takes anyway, they cost
+/// nothing more.
 @usableFromInline
 final class PendingRegistry: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
@@ -22,6 +25,7 @@ final class PendingRegistry: @unchecked Sendable {
     private var count = 0
     private var isClosed = false
     private var isDrainAwaited = false
+    private var totals = Totals()
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -35,6 +39,7 @@ final class PendingRegistry: @unchecked Sendable {
     func register(_ future: any AbandonableFuture, mayWait: Bool) -> Int? {
         lock.lock()
         defer { lock.unlock() }
+        if mayWait && count >= capacity && !isClosed { totals.throttled += 1 }
         while mayWait && count >= capacity && !isClosed {
             waitingSubmitters += 1
             lock.wait()
@@ -42,6 +47,7 @@ final class PendingRegistry: @unchecked Sendable {
         }
         guard !isClosed else { return nil }
         count += 1
+        totals.submitted += 1
         if let slot = freeSlots.popLast() {
             slots[slot] = future
             return slot
@@ -50,9 +56,10 @@ final class PendingRegistry: @unchecked Sendable {
         return slots.count - 1
     }
 
-    /// Forgets `future`, if it still holds `slot` (shutdown may have taken it already).
+    /// Forgets `future`, if it still holds `slot` (shutdown may have taken it already), and counts how
+    /// its task ended.
     @usableFromInline
-    func unregister(slot: Int, _ future: any AbandonableFuture) {
+    func unregister(slot: Int, _ future: any AbandonableFuture, failed: Bool, cancelled: Bool) {
         lock.lock()
         guard slot < slots.count, let current = slots[slot], current === future else {
             lock.unlock()
@@ -61,6 +68,9 @@ final class PendingRegistry: @unchecked Sendable {
         slots[slot] = nil
         freeSlots.append(slot)
         count -= 1
+        totals.completed += 1
+        if failed { totals.failed += 1 }
+        if cancelled { totals.cancelled += 1 }
         // Drain waiters and submitters share the condition: broadcast when either can proceed.
         let mustWake = (count == 0 && isDrainAwaited) || (waitingSubmitters > 0 && count == lowWaterMark)
         lock.unlock()
@@ -88,17 +98,44 @@ final class PendingRegistry: @unchecked Sendable {
         return true
     }
 
-    /// Empties the registry and returns the futures that were still pending.
+    /// Empties the registry and returns the futures that were still pending; their tasks count as ended
+    /// (their own unregistration will find nothing to do).
     func removeAll() -> [any AbandonableFuture] {
         lock.withLock {
             let pending = slots.compactMap { $0 }
             slots = []
             freeSlots = []
             count = 0
+            totals.completed += pending.count
             return pending
+        }
+    }
+
+    /// Counts tasks that shutdown abandoned (resolved with an error and cancelled).
+    func recordAbandoned(_ abandoned: Int) {
+        lock.withLock {
+            totals.failed += abandoned
+            totals.cancelled += abandoned
         }
     }
 
     /// The number of pending futures.
     var pendingCount: Int { lock.withLock { count } }
+
+    /// The counters, and the number of pending futures, read together.
+    func readTotals() -> (totals: Totals, pending: Int) {
+        lock.withLock { (totals, count) }
+    }
+}
+
+extension PendingRegistry {
+    /// Task counts since the registry was created.
+    struct Totals {
+        var submitted = 0
+        var completed = 0
+        var failed = 0
+        var cancelled = 0
+        /// Registrations that had to wait for room.
+        var throttled = 0
+    }
 }

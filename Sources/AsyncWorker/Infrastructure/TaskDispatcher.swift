@@ -31,8 +31,12 @@ public final class TaskDispatcher: Dispatcher {
 
     /// Submits through the concrete worker when there is one (the common case).
     @inlinable
-    func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        if let threadWorker { return threadWorker.submit(operation) }
+    func submit<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        fileID: StaticString,
+        line: UInt
+    ) -> TaskFuture<T> {
+        if let threadWorker { return threadWorker.submit(operation, fileID: fileID, line: line) }
         return worker.submit(operation)
     }
 
@@ -51,39 +55,72 @@ public final class TaskDispatcher: Dispatcher {
     ///   thread (at once, whatever the timeout); ``AsyncWorkerError/shutDown`` if the worker is shut down;
     ///   ``AsyncWorkerError/blockingInAsyncContext`` if called from inside a Swift task under the
     ///   ``BlockingInTaskPolicy/fail`` policy; or the operation's own error.
+    ///
+    /// `fileID` and `line` record where the task was submitted, for stall reports
+    /// (``ThreadWorker/onStall(threshold:perform:)``): leave the defaults, or forward your own caller's.
     @inlinable
     public func execute<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
     ) throws -> T {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
         try diagnostics.check("TaskDispatcher.execute")
-        if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
+        if let timeout, timeout <= .zero {
+            threadWorker?.counters.recordTimeout()
+            throw AsyncWorkerError.timedOut
+        }
         let deadline = Deadline.after(timeout)
-        let future = submit(operation)
+        let future = submit(operation, fileID: fileID, line: line)
         guard let result = try future.wait(until: deadline, diagnostics: nil) else {
             future.cancel()
+            threadWorker?.counters.recordTimeout()
             throw AsyncWorkerError.timedOut
         }
         return try result.get()
     }
 
+    /// Runs `operation` and blocks until it finishes or `timeout` passes (the ``Dispatcher``
+    /// requirement; called directly, the overload that records the submission site is chosen).
+    @inlinable @_disfavoredOverload
+    public func execute<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        timeout: Duration?
+    ) throws -> T {
+        try execute(operation, timeout: timeout, fileID: #fileID, line: #line)
+    }
+
     /// Runs `operation` and blocks until it finishes or `timeout` seconds pass (for callers that keep
     /// timeouts as `TimeInterval`). NaN or negative values time out at once; infinite or huge ones mean
-    /// no timeout. See ``execute(_:timeout:)-(_,Duration?)``.
+    /// no timeout. See ``execute(_:timeout:fileID:line:)``.
     @inlinable
     public func execute<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
-        timeout seconds: TimeInterval
+        timeout seconds: TimeInterval,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
     ) throws -> T {
-        try execute(operation, timeout: Deadline.duration(fromSeconds: seconds))
+        try execute(operation, timeout: Deadline.duration(fromSeconds: seconds), fileID: fileID, line: line)
     }
 
     /// Starts `operation` on the worker and returns its future at once.
     ///
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
+    /// `fileID` and `line` record where the task was submitted, for stall reports.
     @inlinable
+    public func executeAsync<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) -> TaskFuture<T> {
+        submit(operation, fileID: fileID, line: line)
+    }
+
+    /// Starts `operation` on the worker and returns its future at once (the ``Dispatcher`` requirement;
+    /// called directly, the overload that records the submission site is chosen).
+    @inlinable @_disfavoredOverload
     public func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        submit(operation)
+        submit(operation, fileID: #fileID, line: #line)
     }
 }

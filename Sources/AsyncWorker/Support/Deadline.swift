@@ -22,7 +22,7 @@ struct Deadline: Comparable, Sendable {
     /// wait, and small enough that the nanosecond arithmetic below can never overflow.
     static let longestTimeout: Duration = .seconds(1_000_000_000)
 
-    static var now: Deadline {
+    @usableFromInline static var now: Deadline {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Deadline(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))

@@ -1,0 +1,213 @@
+import Dispatch
+import Foundation
+import Testing
+
+@testable import AsyncWorker
+
+/// Blocks the calling thread until `semaphore` is signalled: what a stalling job does.
+private func holdThread(until semaphore: DispatchSemaphore) {
+    semaphore.wait()
+}
+
+private func isStamping(_ worker: ThreadWorker) -> Bool {
+    worker.thread.isStampingJobs.load(ordering: .relaxed)
+}
+
+/// Collects stall reports and signals each arrival.
+private final class StallLog: Sendable {
+    let reports = Collector<StallReport>()
+    let arrived = DispatchSemaphore(value: 0)
+
+    var handler: @Sendable (StallReport) -> Void {
+        { report in
+            self.reports.append(report)
+            self.arrived.signal()
+        }
+    }
+
+    /// Waits for the next report; nil (and a recorded failure) if none comes.
+    func next(sourceLocation: SourceLocation = #_sourceLocation) -> StallReport? {
+        guard waitOrFail(arrived, "a stall report", sourceLocation: sourceLocation) else { return nil }
+        return reports.all.last
+    }
+}
+
+@Suite("Stall detection: a job that holds the thread is reported with its submission site")
+struct StallDetectionTests {
+    @Test("a blocking job is reported once, with the file and line that submitted its task")
+    func reportsSubmissionSite() {
+        let worker = ThreadWorker(name: "stall-site")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let log = StallLog()
+        worker.onStall(threshold: .milliseconds(30), perform: log.handler)
+        let release = DispatchSemaphore(value: 0)
+        let line = #line + 1
+        let future = worker.submit { () -> Int in holdThread(until: release); return 1 }
+        let report = log.next()
+        #expect(report?.site == SubmissionSite(fileID: #fileID, line: line))
+        #expect(report?.workerName == "stall-site")
+        #expect((report?.duration ?? .zero) >= .milliseconds(30))
+        #expect(report?.inFlight == 1)
+        // A deliberate wait (not synchronisation): several more samples see the same job, which must not
+        // be reported again.
+        #expect(log.arrived.wait(timeout: .now() + .milliseconds(120)) == .timedOut)
+        release.signal()
+        #expect(watchdog { try future.result() } == 1)
+        #expect(log.reports.count == 1)
+        #expect(worker.metrics().stalls == 1)
+    }
+
+    @Test("a stall after an await, and one in a child task, report the submitting task's site")
+    func laterSegmentsAndChildTasks() {
+        let worker = ThreadWorker(name: "stall-later")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let log = StallLog()
+        worker.onStall(threshold: .milliseconds(30), perform: log.handler)
+        let releaseParent = DispatchSemaphore(value: 0)
+        let releaseChild = DispatchSemaphore(value: 0)
+        let line = #line + 1
+        let future = worker.submit { () async -> Int in
+            await Task.yield()
+            holdThread(until: releaseParent)
+            async let child: Int = { () async -> Int in
+                await Task.yield()
+                holdThread(until: releaseChild)
+                return 2
+            }()
+            return await child + 1
+        }
+        let parentStall = log.next()
+        #expect(parentStall?.site == SubmissionSite(fileID: #fileID, line: line))
+        releaseParent.signal()
+        let childStall = log.next()
+        #expect(childStall?.site == SubmissionSite(fileID: #fileID, line: line))
+        releaseChild.signal()
+        #expect(watchdog { try future.result() } == 3)
+        #expect(log.reports.count == 2)
+    }
+
+    @Test("blocking calls through a dispatcher, and batches, report their caller's line")
+    func dispatcherSites() {
+        let worker = ThreadWorker(name: "stall-dispatch")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let dispatcher = TaskDispatcher(worker: worker)
+        let log = StallLog()
+        worker.onStall(threshold: .milliseconds(30), perform: log.handler)
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let executeLine = #line + 2
+        Thread {
+            _ = try? dispatcher.execute({ () -> Int in holdThread(until: release); return 1 }, timeout: .seconds(60))
+            finished.signal()
+        }.start()
+        #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: executeLine))
+        release.signal()
+        waitOrFail(finished, "the blocking call to return")
+
+        let batchLine = #line + 2
+        Thread {
+            _ = try? dispatcher.executeBatch([1, 2], maxConcurrency: 2) { n in holdThread(until: release); return n }
+            finished.signal()
+        }.start()
+        #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: batchLine))
+        release.signal()
+        release.signal()
+        waitOrFail(finished, "the batch to return")
+    }
+
+    @Test("a job of a task submitted before detection was on is reported without a site")
+    func untaggedJob() {
+        let worker = ThreadWorker(name: "stall-untagged")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let gate = AsyncGate()
+        let release = DispatchSemaphore(value: 0)
+        let future = worker.submit { () async -> Int in
+            await gate.wait()
+            holdThread(until: release)
+            return 1
+        }
+        let log = StallLog()
+        worker.onStall(threshold: .milliseconds(30), perform: log.handler)
+        gate.open()
+        let report = log.next()
+        #expect(report != nil)
+        #expect(report?.site == nil)
+        release.signal()
+        #expect(watchdog { try future.result() } == 1)
+    }
+
+    @Test("quick jobs are never reported")
+    func quickJobs() {
+        let worker = ThreadWorker(name: "stall-quick")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let log = StallLog()
+        worker.onStall(threshold: .seconds(1), perform: log.handler)
+        let futures = (0..<2_000).map { index in
+            worker.submit { () async -> Int in
+                await Task.yield()
+                return index
+            }
+        }
+        #expect(futures.compactMap { future in watchdog { try future.result() } }.count == 2_000)
+        #expect(log.reports.count == 0)
+        #expect(worker.metrics().stalls == 0)
+    }
+
+    @Test("turned off, or replaced, the previous handler hears nothing more")
+    func turnedOff() {
+        let worker = ThreadWorker(name: "stall-off")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let first = StallLog()
+        worker.onStall(threshold: .milliseconds(20), perform: first.handler)
+        worker.onStall(perform: nil)
+        let release = DispatchSemaphore(value: 0)
+        let future = worker.submit { () -> Int in holdThread(until: release); return 1 }
+        // A deliberate wait: with detection off, a 20 ms threshold passes several times over.
+        #expect(first.arrived.wait(timeout: .now() + .milliseconds(150)) == .timedOut)
+        let second = StallLog()
+        worker.onStall(threshold: .milliseconds(20), perform: second.handler)
+        // The job started before this monitor: it is timed from the monitor's first sample of it.
+        let report = second.next()
+        #expect(report?.site == nil)  // submitted while detection was off
+        release.signal()
+        #expect(watchdog { try future.result() } == 1)
+        #expect(first.reports.count == 0)
+    }
+
+    @Test("shutdown turns detection off; turning it on after shutdown does nothing")
+    func afterShutdown() {
+        let worker = ThreadWorker(name: "stall-shut")
+        let log = StallLog()
+        worker.onStall(threshold: .milliseconds(20), perform: log.handler)
+        #expect(isStamping(worker))
+        #expect(watchdog { try worker.submit { 1 }.result() } == 1)
+        worker.shutdown(timeout: .seconds(5))
+        #expect(!isStamping(worker))
+        worker.onStall(threshold: .milliseconds(20), perform: log.handler)
+        #expect(!isStamping(worker))
+        #expect(log.reports.count == 0)
+    }
+
+    @Test("stalls on the shared worker report the runAsyncTask call's line")
+    func sharedWorker() {
+        let log = StallLog()
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let line = #line + 9
+        // Other tests share this worker: keep only reports about this call.
+        SharedWorker.onStall(threshold: .milliseconds(30)) { report in
+            if report.site == SubmissionSite(fileID: #fileID, line: line) {
+                log.handler(report)
+            }
+        }
+        defer { SharedWorker.onStall(perform: nil) }
+        Thread {
+            _ = try? runAsyncTask({ () -> Int in holdThread(until: release); return 1 }, timeout: .seconds(60))
+            finished.signal()
+        }.start()
+        let report = log.next()
+        #expect(report?.workerName == "AsyncWorker")
+        release.signal()
+        waitOrFail(finished, "runAsyncTask to return")
+    }
+}
