@@ -154,7 +154,7 @@ func percentile(ofSorted sorted: [Double], _ fraction: Double) -> Double {
 }
 
 /// Latency of one batch of calls, in nanoseconds.
-struct LatencySummary {
+struct RunLatency {
     var p50: Double
     var p99: Double
     var mean: Double
@@ -168,7 +168,7 @@ final class LatencySampler {
         samples = Array(repeating: 0, count: capacity)
     }
 
-    func measure(calls: Int, _ body: () throws -> Void) rethrows -> LatencySummary {
+    func measure(calls: Int, _ body: () throws -> Void) rethrows -> RunLatency {
         precondition(calls > 0 && calls <= samples.count, "sampler too small")
         return try samples.withUnsafeMutableBufferPointer { buffer in
             for index in 0..<calls {
@@ -180,7 +180,7 @@ final class LatencySampler {
             batch.sort()
             var total: UInt64 = 0
             for sample in batch { total &+= sample }
-            return LatencySummary(
+            return RunLatency(
                 p50: percentile(ofSorted: batch, 0.50),
                 p99: percentile(ofSorted: batch, 0.99),
                 mean: Double(total) / Double(calls)

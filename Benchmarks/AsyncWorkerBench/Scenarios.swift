@@ -30,10 +30,10 @@ func runRoundTripScenario(_ config: BenchConfig, _ report: Report) throws {
     _ = sampler.measure(calls: warmUp) { runInlineTask(on: inlineExecutor, counting: inlineRuns) }
     _ = try sampler.measure(calls: warmUp) { _ = try runAsyncTask { 1 } }
 
-    var pingPongRuns: [LatencySummary] = []
-    var naiveRuns: [LatencySummary] = []
-    var floorRuns: [LatencySummary] = []
-    var workerRuns: [LatencySummary] = []
+    var pingPongRuns: [RunLatency] = []
+    var naiveRuns: [RunLatency] = []
+    var floorRuns: [RunLatency] = []
+    var workerRuns: [RunLatency] = []
     for round in 1...config.rounds {
         progress("round trip: round \(round)/\(config.rounds)")
         pingPongRuns.append(sampler.measure(calls: calls) { pingPong.roundTrip() })
@@ -44,7 +44,7 @@ func runRoundTripScenario(_ config: BenchConfig, _ report: Report) throws {
     pingPong.stop(partner)
     precondition(inlineRuns.current == warmUp + calls * config.rounds, "an inline task did not run")
 
-    let contenders: [(String, [LatencySummary])] = [
+    let contenders: [(String, [RunLatency])] = [
         ("semaphore ping-pong, 2 threads", pingPongRuns),
         ("naive bridge (Task.detached + semaphore)", naiveRuns),
         ("task floor (inline executor, no hop)", floorRuns),
@@ -613,8 +613,8 @@ func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
     _ = try directAll()
     var posts: [Double] = []
     var directs: [Double] = []
-    var sends: [LatencySummary] = []
-    var roundTrips: [LatencySummary] = []
+    var sends: [RunLatency] = []
+    var roundTrips: [RunLatency] = []
     for round in 1...config.rounds {
         progress("pipeline: round \(round)/\(config.rounds)")
         posts.append(try timed("post") { try postAll() })
@@ -632,4 +632,77 @@ func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
     report.add("Pipeline.send: p50", sends.map(\.p50), .nanoseconds)
     report.add("Pipeline.send: mean", sends.map(\.mean), .nanoseconds)
     report.addRatio("Pipeline.send mean / round-trip mean", sends.map(\.mean), over: roundTrips.map(\.mean))
+}
+
+// MARK: - Cost of stall detection
+
+/// What turning stall detection on costs a plain blocking call and fire-and-forget throughput: the same
+/// dedicated worker, detection off and on in alternate rounds (threshold 1 s, so nothing is reported).
+/// The always-on metrics (a clock read at submission and at start, a histogram add) are in every figure.
+func runMonitoringScenario(_ config: BenchConfig, _ report: Report) throws {
+    let calls = config.roundTripCalls
+    let tasks = config.fireAndForgetTasks / 2
+    report.section("stall detection off vs on: \(calls) round trips and \(tasks) fire-and-forget tasks per round")
+    let worker = ThreadWorker(name: "bench-stall")
+    defer { worker.shutdown(timeout: .seconds(5)) }
+    let dispatcher = TaskDispatcher(worker: worker)
+    let sampler = LatencySampler(capacity: calls)
+
+    func fireAndForgetRate() throws -> Double {
+        let completed = AtomicCounter()
+        let start = monotonicNanoseconds()
+        var last: TaskFuture<Void>?
+        for _ in 0..<tasks { last = dispatcher.executeAsync { () -> Void in completed.increment() } }
+        try last?.result()
+        waitUntil("the fire-and-forget tasks") { completed.current == tasks }
+        return Double(tasks) * 1e9 / Double(monotonicNanoseconds() - start)
+    }
+    func setDetection(_ on: Bool) {
+        if on {
+            worker.onStall(threshold: .seconds(1)) { _ in }
+        } else {
+            worker.onStall(perform: nil)
+        }
+    }
+
+    _ = try sampler.measure(calls: max(1, calls / 20)) { _ = try dispatcher.execute { 1 } }
+    var offRuns: [RunLatency] = []
+    var onRuns: [RunLatency] = []
+    var offRates: [Double] = []
+    var onRates: [Double] = []
+    for round in 1...config.rounds {
+        progress("stall detection: round \(round)/\(config.rounds)")
+        // Alternate which goes first, so a drift in the machine's load favours neither.
+        for on in round.isMultiple(of: 2) ? [true, false] : [false, true] {
+            setDetection(on)
+            let runs = try sampler.measure(calls: calls) { _ = try dispatcher.execute { 1 } }
+            let rate = try fireAndForgetRate()
+            if on {
+                onRuns.append(runs)
+                onRates.append(rate)
+            } else {
+                offRuns.append(runs)
+                offRates.append(rate)
+            }
+        }
+    }
+    setDetection(false)
+    let stalls = worker.metrics().stalls
+    precondition(stalls == 0, "a trivial operation was reported as a stall")
+
+    report.add("round trip, detection off: p50", offRuns.map(\.p50), .nanoseconds)
+    report.add("round trip, detection on: p50", onRuns.map(\.p50), .nanoseconds)
+    report.add("fire-and-forget, detection off: completions/s", offRates, .perSecond)
+    report.add("fire-and-forget, detection on: completions/s", onRates, .perSecond)
+    report.addRatio("round trip on / off (p50)", onRuns.map(\.p50), over: offRuns.map(\.p50))
+    report.addRatio("round trip on / off (mean)", onRuns.map(\.mean), over: offRuns.map(\.mean))
+    report.addRatio("fire-and-forget on / off (completions)", onRates, over: offRates)
+    let latency = worker.metrics().startLatency
+    report.add("the worker's own start-latency p50 (its metrics)", [Double(latency.p50.nanosecondsValue)], .nanoseconds)
+}
+
+extension Duration {
+    fileprivate var nanosecondsValue: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
 }

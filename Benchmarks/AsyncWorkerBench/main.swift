@@ -24,6 +24,7 @@ let scenarios = [
     Scenario(name: "timeout", run: runTimeoutScenario),
     Scenario(name: "coldstart", run: runColdStartScenario),
     Scenario(name: "pipeline", run: runPipelineScenario),
+    Scenario(name: "monitoring", run: runMonitoringScenario),
 ]
 
 let config = BenchConfig.parse(CommandLine.arguments, scenarioNames: scenarios.map(\.name))

@@ -188,6 +188,30 @@ struct StallDetectionTests {
         #expect(log.reports.count == 0)
     }
 
+    @Test("a zero or negative threshold is raised to 1 ms; a huge one never fires")
+    func oddThresholds() {
+        let worker = ThreadWorker(name: "stall-odd")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let huge = StallLog()
+        worker.onStall(threshold: .seconds(Int64.max), perform: huge.handler)
+        let release = DispatchSemaphore(value: 0)
+        let first = worker.submit { () -> Int in holdThread(until: release); return 1 }
+        // A deliberate wait: nothing may be reported for a job far below a huge threshold.
+        #expect(huge.arrived.wait(timeout: .now() + .milliseconds(50)) == .timedOut)
+        release.signal()
+        #expect(watchdog { try first.result() } == 1)
+        for threshold in [Duration.zero, .seconds(-5)] {
+            let log = StallLog()
+            worker.onStall(threshold: threshold, perform: log.handler)
+            let future = worker.submit { () -> Int in holdThread(until: release); return 2 }
+            let report = log.next()
+            #expect((report?.duration ?? .zero) >= .milliseconds(1))
+            release.signal()
+            #expect(watchdog { try future.result() } == 2)
+        }
+        #expect(huge.reports.count == 0)
+    }
+
     @Test("stalls on the shared worker report the runAsyncTask call's line")
     func sharedWorker() {
         let log = StallLog()
