@@ -24,8 +24,15 @@ public protocol Dispatcher: Sendable {
 
 extension Dispatcher {
     /// Runs `operation` and blocks until it finishes, with no timeout.
-    public func execute<T: Sendable>(_ operation: sending @escaping () async throws -> T) throws -> T {
-        try execute(operation, timeout: nil)
+    ///
+    /// Forwards the caller's `#fileID`/`#line` to ``execute(_:timeout:fileID:line:)``, so that a call made
+    /// through `any Dispatcher` or `some Dispatcher` is named in stall reports too.
+    public func execute<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) throws -> T {
+        try execute(operation, timeout: nil, fileID: fileID, line: line)
     }
 
     /// Ignores the site and calls ``execute(_:timeout:)``.

@@ -27,7 +27,9 @@ public struct StallReport: Sendable, Equatable, CustomStringConvertible {
     public var workerName: String
     /// Where the task that owns the stalled job was submitted; a job of a child task (`async let`, task
     /// group) reports its parent's site. `nil` for a job that belongs to no submitted task (an actor
-    /// whose executor is the worker, say), or to a task submitted before stall detection was turned on.
+    /// whose executor is the worker, say), to a task submitted before stall detection was turned on, or
+    /// to a task submitted through a protocol requirement that carries no site (`Worker.submit(_:)`,
+    /// `Dispatcher.execute(_:timeout:)` and `executeAsync(_:)` called on `any Worker`/`any Dispatcher`).
     public var site: SubmissionSite?
     /// How long the job had held the thread when the stall was detected: at least the threshold. The
     /// thread is sampled every quarter of the threshold, so the true figure is at most that much longer.

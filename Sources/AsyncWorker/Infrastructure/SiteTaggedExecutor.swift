@@ -25,9 +25,10 @@ final class SiteTaggedExecutor: TaskExecutor {
         worker.thread.enqueue(UnownedJob(job), tag: Unmanaged.passUnretained(self))
     }
 
-    /// The site as a value; nil if the literal is not stored as UTF-8 bytes (a one-scalar literal).
-    var site: SubmissionSite? {
-        guard fileID.hasPointerRepresentation else { return nil }
-        return SubmissionSite(fileID: fileID.description, line: Int(line))
+    /// Whether the tag names a site: false for an empty `fileID` (passed by the overloads that implement
+    /// the ``Worker`` and ``Dispatcher`` requirements, which do not know their caller's) and for a literal
+    /// not stored as UTF-8 bytes (a one-scalar literal).
+    var hasSite: Bool {
+        fileID.hasPointerRepresentation && fileID.utf8CodeUnitCount > 0
     }
 }

@@ -88,7 +88,7 @@ public final class TaskDispatcher: Dispatcher {
         _ operation: sending @escaping () async throws -> T,
         timeout: Duration?
     ) throws -> T {
-        try execute(operation, timeout: timeout, fileID: #fileID, line: #line)
+        try execute(operation, timeout: timeout, fileID: "", line: 0)  // the caller's site is unknown: report none
     }
 
     /// Runs `operation` and blocks until it finishes or `timeout` seconds pass (for callers that keep
@@ -121,6 +121,6 @@ public final class TaskDispatcher: Dispatcher {
     /// called directly, the overload that records the submission site is chosen).
     @inlinable @_disfavoredOverload
     public func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        submit(operation, fileID: #fileID, line: #line)
+        submit(operation, fileID: "", line: 0)  // the caller's site is unknown here: report none
     }
 }

@@ -170,7 +170,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// requirement; called directly, the overload that records the submission site is chosen).
     @inlinable @_disfavoredOverload
     public func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        submit(operation, fileID: #fileID, line: #line)
+        submit(operation, fileID: "", line: 0)  // the caller's site is unknown here: report none
     }
 
     // MARK: Metrics and stall detection

@@ -292,7 +292,7 @@ final class WorkerThread: @unchecked Sendable {
         jobStartedAt.store(Deadline.now.nanoseconds, ordering: .relaxed)
         if let tag = entry.tag {
             tag._withUnsafeGuaranteedRef { tag in
-                if tag.fileID.hasPointerRepresentation {
+                if tag.hasSite {
                     jobFileStart.store(UInt(bitPattern: tag.fileID.utf8Start), ordering: .relaxed)
                     jobFileLength.store(tag.fileID.utf8CodeUnitCount, ordering: .relaxed)
                     jobLine.store(tag.line, ordering: .relaxed)

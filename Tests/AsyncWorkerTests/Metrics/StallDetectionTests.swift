@@ -42,7 +42,10 @@ struct StallDetectionTests {
         worker.onStall(threshold: .milliseconds(30), perform: log.handler)
         let release = DispatchSemaphore(value: 0)
         let line = #line + 1
-        let future = worker.submit { () -> Int in holdThread(until: release); return 1 }
+        let future = worker.submit { () -> Int in
+            holdThread(until: release)
+            return 1
+        }
         let report = log.next()
         #expect(report?.site == SubmissionSite(fileID: #fileID, line: line))
         #expect(report?.workerName == "stall-site")
@@ -86,7 +89,7 @@ struct StallDetectionTests {
         #expect(log.reports.count == 2)
     }
 
-    @Test("blocking calls through a dispatcher, and batches, report their caller's line")
+    @Test("blocking calls through a dispatcher, its protocol, and batches, report their caller's line")
     func dispatcherSites() {
         let worker = ThreadWorker(name: "stall-dispatch")
         defer { worker.shutdown(timeout: .seconds(5)) }
@@ -95,18 +98,55 @@ struct StallDetectionTests {
         worker.onStall(threshold: .milliseconds(30), perform: log.handler)
         let release = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
-        let executeLine = #line + 2
+        let executeLine = #line + 2  // no timeout: the form most likely to pick a siteless overload
         Thread {
-            _ = try? dispatcher.execute({ () -> Int in holdThread(until: release); return 1 }, timeout: .seconds(60))
+            _ = try? dispatcher.execute { () -> Int in
+                holdThread(until: release)
+                return 1
+            }
             finished.signal()
         }.start()
         #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: executeLine))
         release.signal()
         waitOrFail(finished, "the blocking call to return")
 
+        let port: any Dispatcher = dispatcher  // through the protocol, as code written against the port calls it
+        let portLine = #line + 2
+        Thread {
+            _ = try? port.execute { () -> Int in
+                holdThread(until: release)
+                return 1
+            }
+            finished.signal()
+        }.start()
+        #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: portLine))
+        release.signal()
+        waitOrFail(finished, "the blocking call through the port to return")
+
+        // The requirement with a timeout carries no site: the report names none rather than the library's
+        // own file.
+        Thread {
+            _ = try? port.execute(
+                { () -> Int in
+                    holdThread(until: release)
+                    return 1
+                },
+                timeout: .seconds(60)
+            )
+            finished.signal()
+        }.start()
+        let siteless = log.next()
+        #expect(siteless != nil)
+        #expect(siteless?.site == nil)
+        release.signal()
+        waitOrFail(finished, "the blocking call with a timeout through the port to return")
+
         let batchLine = #line + 2
         Thread {
-            _ = try? dispatcher.executeBatch([1, 2], maxConcurrency: 2) { n in holdThread(until: release); return n }
+            _ = try? dispatcher.executeBatch([1, 2], maxConcurrency: 2) { n in
+                holdThread(until: release)
+                return n
+            }
             finished.signal()
         }.start()
         #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: batchLine))
@@ -161,7 +201,10 @@ struct StallDetectionTests {
         worker.onStall(threshold: .milliseconds(20), perform: first.handler)
         worker.onStall(perform: nil)
         let release = DispatchSemaphore(value: 0)
-        let future = worker.submit { () -> Int in holdThread(until: release); return 1 }
+        let future = worker.submit { () -> Int in
+            holdThread(until: release)
+            return 1
+        }
         // A deliberate wait: with detection off, a 20 ms threshold passes several times over.
         #expect(first.arrived.wait(timeout: .now() + .milliseconds(150)) == .timedOut)
         let second = StallLog()
@@ -195,7 +238,10 @@ struct StallDetectionTests {
         let huge = StallLog()
         worker.onStall(threshold: .seconds(Int64.max), perform: huge.handler)
         let release = DispatchSemaphore(value: 0)
-        let first = worker.submit { () -> Int in holdThread(until: release); return 1 }
+        let first = worker.submit { () -> Int in
+            holdThread(until: release)
+            return 1
+        }
         // A deliberate wait: nothing may be reported for a job far below a huge threshold.
         #expect(huge.arrived.wait(timeout: .now() + .milliseconds(50)) == .timedOut)
         release.signal()
@@ -203,7 +249,10 @@ struct StallDetectionTests {
         for threshold in [Duration.zero, .seconds(-5)] {
             let log = StallLog()
             worker.onStall(threshold: threshold, perform: log.handler)
-            let future = worker.submit { () -> Int in holdThread(until: release); return 2 }
+            let future = worker.submit { () -> Int in
+                holdThread(until: release)
+                return 2
+            }
             let report = log.next()
             #expect((report?.duration ?? .zero) >= .milliseconds(1))
             release.signal()
@@ -226,7 +275,13 @@ struct StallDetectionTests {
         }
         defer { SharedWorker.onStall(perform: nil) }
         Thread {
-            _ = try? runAsyncTask({ () -> Int in holdThread(until: release); return 1 }, timeout: .seconds(60))
+            _ = try? runAsyncTask(
+                { () -> Int in
+                    holdThread(until: release)
+                    return 1
+                },
+                timeout: .seconds(60)
+            )
             finished.signal()
         }.start()
         let report = log.next()
