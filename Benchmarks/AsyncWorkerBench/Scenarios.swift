@@ -706,3 +706,144 @@ extension Duration {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }
+
+// MARK: - What the bridge's optional features cost a plain runAsyncTask
+
+/// Holds the calling thread for `nanoseconds` without sleeping: an operation longer than the caller's
+/// spin phase, so the caller parks (on its condition variable, or in the main run loop).
+@inline(never)
+func busyWait(nanoseconds: UInt64) -> Int {
+    let end = monotonicNanoseconds() + nanoseconds
+    var spins = 0
+    while monotonicNanoseconds() < end { spins &+= 1 }
+    return spins
+}
+
+/// Round trips of `runAsyncTask` with each run-time switch of the blocking path flipped, interleaved
+/// within each round (the order rotates from round to round so a drift in load favours none): the
+/// blocking-from-async check (`BlockingCallDiagnostics.shared.policy`: `.report` by default, against
+/// `.allow`, which skips it), main-thread waiting (`MainThreadWaiting.policy`: `.serviceRunLoop` by default,
+/// against `.block`), and the same call from a plain thread, where no main-thread path applies. A trivial
+/// operation is answered within the caller's spin phase; one that holds the worker 60 µs makes the caller
+/// park, which is where main-thread waiting differs. Stall detection has its own scenario (`monitoring`);
+/// the always-on metrics cannot be switched off, so their cost is measured across builds
+/// (`Benchmarks/compare-commits.sh`).
+func runHotPathScenario(_ config: BenchConfig, _ report: Report) throws {
+    let calls = config.roundTripCalls
+    let slowCalls = max(1, calls / 10)
+    let slowNanoseconds: UInt64 = 60_000
+    report.section(
+        "switches on the blocking path: \(calls) runAsyncTask { 1 } (\(slowCalls) holding the worker 60 µs) "
+            + "per contender per round"
+    )
+    let diagnostics = BlockingCallDiagnostics.shared
+    let savedDiagnostics = diagnostics.policy
+    let savedWaiting = MainThreadWaiting.policy
+    defer {
+        diagnostics.policy = savedDiagnostics
+        MainThreadWaiting.policy = savedWaiting
+    }
+    let sampler = LatencySampler(capacity: calls)
+
+    enum Contender: CaseIterable {
+        case defaults, diagnosticsAllowed, mainThreadBlocks, plainThread, slowDefaults, slowMainThreadBlocks
+        case slowPlainThread
+
+        var isSlow: Bool { [.slowDefaults, .slowMainThreadBlocks, .slowPlainThread].contains(self) }
+        var onPlainThread: Bool { self == .plainThread || self == .slowPlainThread }
+    }
+
+    func measure(_ contender: Contender) throws -> RunLatency {
+        diagnostics.policy = contender == .diagnosticsAllowed ? .allow : .report
+        let blocks = contender == .mainThreadBlocks || contender == .slowMainThreadBlocks
+        MainThreadWaiting.policy = blocks ? .block : .serviceRunLoop
+        let count = contender.isSlow ? slowCalls : calls
+        let hold: UInt64 = contender.isSlow ? slowNanoseconds : 0
+        guard contender.onPlainThread else {
+            return try sampler.measure(calls: count) {
+                _ = try runAsyncTask { hold == 0 ? 1 : busyWait(nanoseconds: hold) }
+            }
+        }
+        let outcome = Mutex<Result<RunLatency, any Error>?>(nil)
+        let thread = JoinableThread {
+            let sampler = LatencySampler(capacity: count)
+            let result = Result {
+                try sampler.measure(calls: count) { _ = try runAsyncTask { hold == 0 ? 1 : busyWait(nanoseconds: hold) } }
+            }
+            outcome.withLock { $0 = result }
+        }
+        thread.join()
+        return try outcome.withLock { $0! }.get()
+    }
+
+    for contender in Contender.allCases { _ = try measure(contender) }  // warm-up
+    var runs: [Contender: [RunLatency]] = [:]
+    let order = Contender.allCases
+    for round in 1...config.rounds {
+        progress("hot path: round \(round)/\(config.rounds)")
+        for offset in 0..<order.count {
+            let contender = order[(offset + round) % order.count]
+            runs[contender, default: []].append(try measure(contender))
+        }
+    }
+    let names: [(Contender, String)] = [
+        (.defaults, "main thread, defaults (diagnosis .report, .serviceRunLoop)"),
+        (.diagnosticsAllowed, "main thread, diagnosis .allow (check skipped)"),
+        (.mainThreadBlocks, "main thread, MainThreadWaiting .block"),
+        (.plainThread, "plain thread, defaults"),
+        (.slowDefaults, "60 µs operation, main thread, defaults"),
+        (.slowMainThreadBlocks, "60 µs operation, main thread, .block"),
+        (.slowPlainThread, "60 µs operation, plain thread, defaults"),
+    ]
+    for (contender, name) in names {
+        report.add("\(name): p50", runs[contender]!.map(\.p50), .nanoseconds)
+        report.add("\(name): mean", runs[contender]!.map(\.mean), .nanoseconds)
+    }
+    let ratios: [(String, Contender, Contender)] = [
+        ("diagnosis: .report (default) / .allow", .defaults, .diagnosticsAllowed),
+        ("main-thread waiting: .serviceRunLoop (default) / .block", .defaults, .mainThreadBlocks),
+        ("main thread / plain thread, defaults", .defaults, .plainThread),
+        ("60 µs operation: .serviceRunLoop (default) / .block", .slowDefaults, .slowMainThreadBlocks),
+        ("60 µs operation: main thread / plain thread, defaults", .slowDefaults, .slowPlainThread),
+    ]
+    for (name, numerator, denominator) in ratios {
+        report.addRatio("\(name) (p50)", runs[numerator]!.map(\.p50), over: runs[denominator]!.map(\.p50))
+        report.addRatio("\(name) (mean)", runs[numerator]!.map(\.mean), over: runs[denominator]!.map(\.mean))
+    }
+
+    // What the always-on parts do per call, replayed in a tight loop: the blocking-from-async check (a
+    // relaxed load of the policy, then `withUnsafeCurrentTask`), and the metrics' per-task work (two
+    // monotonic clock reads and the histogram's three relaxed atomic adds). Too small to see in a round
+    // trip, so they are timed alone and put beside the round trip measured above.
+    let iterations = calls * 20
+    let policy = Atomic<UInt8>(1)
+    let bucket = Atomic<UInt64>(0)
+    let sum = Atomic<UInt64>(0)
+    let count = Atomic<UInt64>(0)
+    var checkCosts: [Double] = []
+    var metricsCosts: [Double] = []
+    for _ in 1...config.rounds {
+        var inTask = 0
+        let checkStart = monotonicNanoseconds()
+        for _ in 0..<iterations where policy.load(ordering: .relaxed) != 0 {
+            if withUnsafeCurrentTask(body: { $0 != nil }) { inTask &+= 1 }
+        }
+        checkCosts.append(Double(monotonicNanoseconds() - checkStart) / Double(iterations))
+        precondition(inTask == 0, "the benchmark's main thread is not inside a task")
+
+        let metricsStart = monotonicNanoseconds()
+        for _ in 0..<iterations {
+            let submitted = monotonicNanoseconds()
+            let started = monotonicNanoseconds()
+            bucket.wrappingAdd(1, ordering: .relaxed)
+            sum.wrappingAdd(started &- submitted, ordering: .relaxed)
+            count.wrappingAdd(1, ordering: .relaxed)
+        }
+        metricsCosts.append(Double(monotonicNanoseconds() - metricsStart) / Double(iterations))
+    }
+    precondition(count.load(ordering: .relaxed) == UInt64(iterations * config.rounds), "lost adds")
+    report.add("diagnosis check alone (load + withUnsafeCurrentTask), per call", checkCosts, .nanoseconds)
+    report.add("metrics alone (2 clock reads + 3 relaxed atomic adds), per task", metricsCosts, .nanoseconds)
+    report.addRatio("diagnosis check / round trip p50 (main thread)", checkCosts, over: runs[.defaults]!.map(\.p50))
+    report.addRatio("metrics / round trip p50 (main thread)", metricsCosts, over: runs[.defaults]!.map(\.p50))
+}

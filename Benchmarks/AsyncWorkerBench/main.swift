@@ -25,6 +25,7 @@ let scenarios = [
     Scenario(name: "coldstart", run: runColdStartScenario),
     Scenario(name: "pipeline", run: runPipelineScenario),
     Scenario(name: "monitoring", run: runMonitoringScenario),
+    Scenario(name: "hotpath", run: runHotPathScenario),
 ]
 
 let config = BenchConfig.parse(CommandLine.arguments, scenarioNames: scenarios.map(\.name))

@@ -66,13 +66,15 @@ public final class TaskDispatcher: Dispatcher {
         line: UInt = #line
     ) throws -> T {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
-        try diagnostics.check("TaskDispatcher.execute")
+        try diagnostics.refuseIfFailing()
         if let timeout, timeout <= .zero {
             threadWorker?.counters.recordTimeout()
             throw AsyncWorkerError.timedOut
         }
         let deadline = Deadline.after(timeout)
         let future = submit(operation, fileID: fileID, line: line)
+        // Off the critical path: the worker is starting the operation meanwhile.
+        diagnostics.reportIfReporting("TaskDispatcher.execute")
         guard let result = try future.wait(until: deadline, diagnostics: nil) else {
             future.cancel()
             threadWorker?.counters.recordTimeout()
