@@ -768,7 +768,9 @@ func runHotPathScenario(_ config: BenchConfig, _ report: Report) throws {
         let thread = JoinableThread {
             let sampler = LatencySampler(capacity: count)
             let result = Result {
-                try sampler.measure(calls: count) { _ = try runAsyncTask { hold == 0 ? 1 : busyWait(nanoseconds: hold) } }
+                try sampler.measure(calls: count) {
+                    _ = try runAsyncTask { hold == 0 ? 1 : busyWait(nanoseconds: hold) }
+                }
             }
             outcome.withLock { $0 = result }
         }
