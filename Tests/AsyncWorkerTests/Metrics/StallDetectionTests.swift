@@ -9,6 +9,22 @@ private func holdThread(until semaphore: DispatchSemaphore) {
     semaphore.wait()
 }
 
+/// A stalling operation: holds the worker's thread until `release` is signalled, then returns 1.
+private func holding(_ release: DispatchSemaphore) -> @Sendable () async -> Int {
+    {
+        holdThread(until: release)
+        return 1
+    }
+}
+
+/// Makes a blocking `call` on a new thread and signals `finished` when it returns.
+private func onNewThread(signalling finished: DispatchSemaphore, _ call: @escaping @Sendable () -> Void) {
+    Thread {
+        call()
+        finished.signal()
+    }.start()
+}
+
 private func isStamping(_ worker: ThreadWorker) -> Bool {
     worker.thread.isStampingJobs.load(ordering: .relaxed)
 }
@@ -42,10 +58,7 @@ struct StallDetectionTests {
         worker.onStall(threshold: .milliseconds(30), perform: log.handler)
         let release = DispatchSemaphore(value: 0)
         let line = #line + 1
-        let future = worker.submit { () -> Int in
-            holdThread(until: release)
-            return 1
-        }
+        let future = worker.submit(holding(release))
         let report = log.next()
         #expect(report?.site == SubmissionSite(fileID: #fileID, line: line))
         #expect(report?.workerName == "stall-site")
@@ -98,43 +111,22 @@ struct StallDetectionTests {
         worker.onStall(threshold: .milliseconds(30), perform: log.handler)
         let release = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
-        let executeLine = #line + 2  // no timeout: the form most likely to pick a siteless overload
-        Thread {
-            _ = try? dispatcher.execute { () -> Int in
-                holdThread(until: release)
-                return 1
-            }
-            finished.signal()
-        }.start()
+        let executeLine = #line + 1  // no timeout: the form most likely to pick a siteless overload
+        onNewThread(signalling: finished) { _ = try? dispatcher.execute(holding(release)) }
         #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: executeLine))
         release.signal()
         waitOrFail(finished, "the blocking call to return")
 
         let port: any Dispatcher = dispatcher  // through the protocol, as code written against the port calls it
-        let portLine = #line + 2
-        Thread {
-            _ = try? port.execute { () -> Int in
-                holdThread(until: release)
-                return 1
-            }
-            finished.signal()
-        }.start()
+        let portLine = #line + 1
+        onNewThread(signalling: finished) { _ = try? port.execute(holding(release)) }
         #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: portLine))
         release.signal()
         waitOrFail(finished, "the blocking call through the port to return")
 
         // The requirement with a timeout carries no site: the report names none rather than the library's
         // own file.
-        Thread {
-            _ = try? port.execute(
-                { () -> Int in
-                    holdThread(until: release)
-                    return 1
-                },
-                timeout: .seconds(60)
-            )
-            finished.signal()
-        }.start()
+        onNewThread(signalling: finished) { _ = try? port.execute(holding(release), timeout: .seconds(60)) }
         let siteless = log.next()
         #expect(siteless != nil)
         #expect(siteless?.site == nil)
@@ -142,13 +134,12 @@ struct StallDetectionTests {
         waitOrFail(finished, "the blocking call with a timeout through the port to return")
 
         let batchLine = #line + 2
-        Thread {
+        onNewThread(signalling: finished) {
             _ = try? dispatcher.executeBatch([1, 2], maxConcurrency: 2) { n in
                 holdThread(until: release)
                 return n
             }
-            finished.signal()
-        }.start()
+        }
         #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: batchLine))
         release.signal()
         release.signal()
@@ -201,10 +192,7 @@ struct StallDetectionTests {
         worker.onStall(threshold: .milliseconds(20), perform: first.handler)
         worker.onStall(perform: nil)
         let release = DispatchSemaphore(value: 0)
-        let future = worker.submit { () -> Int in
-            holdThread(until: release)
-            return 1
-        }
+        let future = worker.submit(holding(release))
         // A deliberate wait: with detection off, a 20 ms threshold passes several times over.
         #expect(first.arrived.wait(timeout: .now() + .milliseconds(150)) == .timedOut)
         let second = StallLog()
@@ -238,10 +226,7 @@ struct StallDetectionTests {
         let huge = StallLog()
         worker.onStall(threshold: .seconds(Int64.max), perform: huge.handler)
         let release = DispatchSemaphore(value: 0)
-        let first = worker.submit { () -> Int in
-            holdThread(until: release)
-            return 1
-        }
+        let first = worker.submit(holding(release))
         // A deliberate wait: nothing may be reported for a job far below a huge threshold.
         #expect(huge.arrived.wait(timeout: .now() + .milliseconds(50)) == .timedOut)
         release.signal()
@@ -249,14 +234,11 @@ struct StallDetectionTests {
         for threshold in [Duration.zero, .seconds(-5)] {
             let log = StallLog()
             worker.onStall(threshold: threshold, perform: log.handler)
-            let future = worker.submit { () -> Int in
-                holdThread(until: release)
-                return 2
-            }
+            let future = worker.submit(holding(release))
             let report = log.next()
             #expect((report?.duration ?? .zero) >= .milliseconds(1))
             release.signal()
-            #expect(watchdog { try future.result() } == 2)
+            #expect(watchdog { try future.result() } == 1)
         }
         #expect(huge.reports.count == 0)
     }
@@ -266,7 +248,7 @@ struct StallDetectionTests {
         let log = StallLog()
         let release = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
-        let line = #line + 9
+        let line = #line + 8
         // Other tests share this worker: keep only reports about this call.
         SharedWorker.onStall(threshold: .milliseconds(30)) { report in
             if report.site == SubmissionSite(fileID: #fileID, line: line) {
@@ -274,16 +256,7 @@ struct StallDetectionTests {
             }
         }
         defer { SharedWorker.onStall(perform: nil) }
-        Thread {
-            _ = try? runAsyncTask(
-                { () -> Int in
-                    holdThread(until: release)
-                    return 1
-                },
-                timeout: .seconds(60)
-            )
-            finished.signal()
-        }.start()
+        onNewThread(signalling: finished) { _ = try? runAsyncTask(holding(release), timeout: .seconds(60)) }
         let report = log.next()
         #expect(report?.workerName == "AsyncWorker")
         release.signal()
