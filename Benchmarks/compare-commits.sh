@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# Compares the benchmark's figures of two commits, for costs that cannot be switched off at run time
-# (the always-on worker metrics, say). Builds async-worker-bench (release) at each commit in a git
-# worktree under .build-compare/, then runs the two binaries alternately, RUNS times each, so that a
-# drift in the machine's load falls on both. For each row it prints the median over runs of the row's
-# median, for each commit, and new / old.
+# Compares the benchmark's figures of two or more commits, for costs that cannot be switched off at run
+# time (the always-on worker metrics, say). Builds async-worker-bench (release) at each commit in a git
+# worktree under .build-compare/, then runs the binaries in turn, RUNS times each (the order rotates from
+# run to run), so that a drift in the machine's load falls on all. For each row it prints the median over
+# runs of the row's median, per commit, and each commit's figure over the first one's.
 #
-#     Benchmarks/compare-commits.sh OLD NEW [--scenario NAME] [--runs N] [--rounds N] [--rows REGEX]
+#     Benchmarks/compare-commits.sh BASE OTHER... [--scenario NAME] [--runs N] [--rounds N] [--rows REGEX]
 #
 # Defaults: --scenario roundtrip, --runs 5, --rounds 3, every row of the table.
-# Compare ratios against an in-process baseline (ping-pong, task floor) rather than absolute times:
-# the baselines are the same code in both binaries, so they show how much the machine moved between runs.
+# Read the rows of the in-process baselines (ping-pong, task floor) first: they are the same code in
+# every binary, so their spread is the noise any other difference must stand out from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-[ $# -ge 2 ] || usage
-old=$(git rev-parse --short "$1")
-new=$(git rev-parse --short "$2")
-shift 2
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+commits=()
+while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do
+    commits+=("$(git rev-parse --short "$1")")
+    shift
+done
+[ ${#commits[@]} -ge 2 ] || usage
 scenario=roundtrip runs=5 rounds=3 rows='.'
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -31,22 +33,18 @@ done
 
 root=.build-compare
 mkdir -p "$root"
-build() {
-    local commit=$1 tree="$root/$1"
-    if [ ! -d "$tree" ]; then
-        git worktree add --detach "$tree" "$commit" > /dev/null
-    fi
+for commit in "${commits[@]}"; do
+    tree="$root/$commit"
+    [ -d "$tree" ] || git worktree add --detach "$tree" "$commit" > /dev/null
     echo "building $commit ($(git log -1 --format=%s "$commit"))" >&2
     swift build -c release --package-path "$tree" --product async-worker-bench > "$root/$commit.build.log" 2>&1 \
         || { cat "$root/$commit.build.log" >&2; exit 1; }
-    echo "$tree/.build/release/async-worker-bench"
-}
-old_bin=$(build "$old")
-new_bin=$(build "$new")
+done
 
 # One run: the table's rows as "measure<TAB>median in base units (ns, per second or ratio)".
 run() {
-    "$1" --scenario "$scenario" --rounds "$rounds" 2> /dev/null | awk -F'|' -v rows="$rows" '
+    "$root/$1/.build/release/async-worker-bench" --scenario "$scenario" --rounds "$rounds" 2> /dev/null \
+        | awk -F'|' -v rows="$rows" '
         NF >= 4 && $2 ~ rows && $3 ~ /[0-9]/ {
             measure = $2; gsub(/^ +| +$/, "", measure)
             cell = $3; gsub(/^ +| +$/, "", cell)
@@ -64,21 +62,20 @@ run() {
         }'
 }
 
-results="$root/results-$old-$new-$scenario.tsv"
+results="$root/results-$(IFS=-; echo "${commits[*]}")-$scenario.tsv"
 : > "$results"
+count=${#commits[@]}
 for index in $(seq 1 "$runs"); do
-    # Alternate which binary goes first.
-    if [ $((index % 2)) -eq 1 ]; then order="old new"; else order="new old"; fi
-    for side in $order; do
-        echo "run $index/$runs: $side" >&2
-        if [ "$side" = old ]; then bin=$old_bin; else bin=$new_bin; fi
-        run "$bin" | sed "s/^/$side\t/" >> "$results"
+    for offset in $(seq 0 $((count - 1))); do
+        commit=${commits[$(((offset + index) % count))]}
+        echo "run $index/$runs: $commit" >&2
+        run "$commit" | sed "s/^/$commit\t/" >> "$results"
     done
 done
 
-echo "scenario $scenario: $runs runs of $rounds rounds per commit, alternated; old = $old, new = $new"
+echo "scenario $scenario: $runs runs of $rounds rounds per commit, in rotating order; base = ${commits[0]}"
 echo "values: median over runs of each run's median (times in ns, rates per second, ratios as is)"
-awk -F'\t' '
+awk -F'\t' -v commits="${commits[*]}" '
     function median(list,   count, sorted, i, j, t) {
         count = split(list, sorted, ",")
         for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++)
@@ -91,9 +88,20 @@ awk -F'\t' '
         values[key] = (key in values) ? values[key] "," $3 : $3
     }
     END {
-        printf "| %-70s | %14s | %14s | %9s |\n", "measure", "old", "new", "new / old"
+        m = split(commits, list, " ")
+        line = sprintf("| %-66s", "measure")
+        for (c = 1; c <= m; c++) line = line sprintf(" | %10s", list[c])
+        for (c = 2; c <= m; c++) line = line sprintf(" | %8s", "/ base")
+        print line " |"
         for (i = 1; i <= n; i++) {
-            a = median(values["old" SUBSEP names[i]]); b = median(values["new" SUBSEP names[i]])
-            printf "| %-70s | %14.4g | %14.4g | %8.3f× |\n", names[i], a, b, (a == 0 ? 0 : b / a)
+            line = sprintf("| %-66s", names[i])
+            for (c = 1; c <= m; c++) {
+                k = list[c] SUBSEP names[i]
+                figure[c] = (k in values) ? median(values[k]) : 0
+                line = line sprintf(" | %10.4g", figure[c])
+            }
+            for (c = 2; c <= m; c++)
+                line = line (figure[1] == 0 ? sprintf(" | %8s", "-") : sprintf(" | %7.3f×", figure[c] / figure[1]))
+            print line " |"
         }
     }' "$results"
