@@ -13,8 +13,10 @@ final class SiteTaggedExecutor: TaskExecutor {
     let fileID: StaticString
     let line: UInt
 
+    /// `fileID` must name a site (``namesSite(_:)``).
     @usableFromInline
     init(worker: ThreadWorker, fileID: StaticString, line: UInt) {
+        assert(Self.namesSite(fileID), "a tag without a site")
         self.worker = worker
         self.fileID = fileID
         self.line = line
@@ -25,10 +27,11 @@ final class SiteTaggedExecutor: TaskExecutor {
         worker.thread.enqueue(UnownedJob(job), tag: Unmanaged.passUnretained(self))
     }
 
-    /// Whether the tag names a site: false for an empty `fileID` (passed by the overloads that implement
-    /// the ``Worker`` and ``Dispatcher`` requirements, which do not know their caller's) and for a literal
-    /// not stored as UTF-8 bytes (a one-scalar literal).
-    var hasSite: Bool {
+    /// Whether `fileID` names a site: false for an empty one (passed by the overloads that implement the
+    /// ``Worker`` and ``Dispatcher`` requirements, which do not know their caller's: such a task gets no tag,
+    /// and its stalls report no site) and for a literal not stored as UTF-8 bytes (a one-scalar literal).
+    @usableFromInline
+    static func namesSite(_ fileID: StaticString) -> Bool {
         fileID.hasPointerRepresentation && fileID.utf8CodeUnitCount > 0
     }
 }

@@ -128,7 +128,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         // to the `Task` initialiser's parameter type costs an extra reabstraction thunk per task (seen in
         // a profile).
         let task: Task<Void, Never>
-        if thread.isStampingJobs.load(ordering: .relaxed) {
+        if thread.isStampingJobs.load(ordering: .relaxed) && SiteTaggedExecutor.namesSite(fileID) {
             // Stall detection is on: give the task an executor that tags its jobs with this site.
             let tag = SiteTaggedExecutor(worker: self, fileID: fileID, line: line)
             task = Task(executorPreference: tag) {

@@ -291,14 +291,11 @@ final class WorkerThread: @unchecked Sendable {
     private func publishStart(of entry: QueuedJob) {
         jobStartedAt.store(Deadline.now.nanoseconds, ordering: .relaxed)
         if let tag = entry.tag {
+            // A tag always names a site (``SiteTaggedExecutor/namesSite(_:)`` is checked before one is made).
             tag._withUnsafeGuaranteedRef { tag in
-                if tag.hasSite {
-                    jobFileStart.store(UInt(bitPattern: tag.fileID.utf8Start), ordering: .relaxed)
-                    jobFileLength.store(tag.fileID.utf8CodeUnitCount, ordering: .relaxed)
-                    jobLine.store(tag.line, ordering: .relaxed)
-                } else {
-                    jobFileStart.store(0, ordering: .relaxed)
-                }
+                jobFileStart.store(UInt(bitPattern: tag.fileID.utf8Start), ordering: .relaxed)
+                jobFileLength.store(tag.fileID.utf8CodeUnitCount, ordering: .relaxed)
+                jobLine.store(tag.line, ordering: .relaxed)
             }
         } else {
             jobFileStart.store(0, ordering: .relaxed)
