@@ -3,10 +3,12 @@
 /// feeds the monitor, abandons futures) after releasing the lock.
 ///
 /// A `ConditionLock` rather than `Mutex`: callers must sleep until a slot frees, which needs a
-/// condition variable.
+/// condition variable. It spins when contended: the caller and the worker take it in turn four times per
+/// message (admit, attach, settle, release), and a plain mutex put one of them to sleep in the kernel so
+/// often that `post` ran at ~70 k messages/s; spinning first gave 103–128 k/s in the same runs.
 final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     // @unchecked: `machine` is read and written only while `lock` is held.
-    private let lock = ConditionLock()
+    private let lock = ConditionLock(spinsWhenContended: true)
     private var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
     let monitor: PipelineMonitor
     let domainNames: [String]

@@ -18,13 +18,23 @@ final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    /// - Parameter spinsWhenContended: Spin briefly before sleeping when the lock is held (glibc's adaptive
+    ///   mutex; a plain one elsewhere). For a lock two busy threads take in turn, with a few instructions
+    ///   inside: there a contended plain mutex sleeps in the kernel, and a wake-up costs 25–50 µs on the
+    ///   development VM. Measured on the pipeline's lock: `post` 1.5–1.8× faster. Not used on the core's
+    ///   locks: there it showed no clear gain (round trip within noise; fire-and-forget 5–10% lower in
+    ///   one of two paired runs, higher in the other), and a spin is wasted when the holder is descheduled.
+    init(spinsWhenContended: Bool = false) {
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         var mutexAttributes = pthread_mutexattr_t()
         pthread_mutexattr_init(&mutexAttributes)
         // Error-checking mutexes cost a little per operation; a plain one is what the hot path needs.
-        pthread_mutexattr_settype(&mutexAttributes, Int32(PTHREAD_MUTEX_NORMAL))
+        var type = Int32(PTHREAD_MUTEX_NORMAL)
+        #if canImport(Glibc)
+        if spinsWhenContended { type = Int32(PTHREAD_MUTEX_ADAPTIVE_NP) }
+        #endif
+        pthread_mutexattr_settype(&mutexAttributes, type)
         let mutexStatus = pthread_mutex_init(mutex, &mutexAttributes)
         precondition(mutexStatus == 0, "pthread_mutex_init failed: \(mutexStatus)")
         pthread_mutexattr_destroy(&mutexAttributes)
