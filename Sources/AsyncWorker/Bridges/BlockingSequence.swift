@@ -91,7 +91,24 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     ///   the worker's own thread; ``AsyncWorkerError/blockingInAsyncContext`` under the
     ///   ``BlockingInTaskPolicy/fail`` policy, when called from inside a Swift task.
     public mutating func next() throws -> Base.Element? {
-        try core.buffer.next(worker: core.worker)
+        try core.buffer.next(worker: core.worker, until: .never)
+    }
+
+    /// The next element, blocking the calling thread until the producer has one or `timeout` passes.
+    ///
+    /// When the timeout passes first it throws ``AsyncWorkerError/timedOut`` and nothing is lost: the
+    /// producer goes on, and a later call returns the next element. An element already fetched is
+    /// returned even with a timeout of zero or less (a poll); a huge timeout means no timeout.
+    ///
+    /// ```swift
+    /// var lines = try socketLines.makeBlockingIterator()
+    /// while let line = try lines.next(timeout: .seconds(30)) { handle(line) }   // throws .timedOut on silence
+    /// ```
+    ///
+    /// - Returns: As ``next()``.
+    /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next()`` throws.
+    public mutating func next(timeout: Duration?) throws -> Base.Element? {
+        try core.buffer.next(worker: core.worker, until: Deadline.after(timeout))
     }
 
     /// Owns the producer: releasing it (when the last iterator copy goes) cancels the producer task.
@@ -252,9 +269,11 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
 
     // MARK: Consumer side (the iterating thread)
 
-    /// The next element, blocking until there is one or the producer ended.
-    func next(worker: any Worker) throws -> Element? {
+    /// The next element, blocking until there is one or the producer ended; throws `.timedOut` if
+    /// `deadline` passes first (the element, when it comes, stays for the next call).
+    func next(worker: any Worker, until deadline: Deadline) throws -> Element? {
         var hasCheckedBlocking = false
+        let parker = Parker.current
         while true {
             lock.lock()
             if !elements.isEmpty {
@@ -277,18 +296,23 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
                 return nil
             }
             if !hasCheckedBlocking {
-                // About to block: refuse where waiting could never end, or where the policy forbids it.
+                // About to block: refuse where waiting could never end, or where the policy forbids it
+                // (before the deadline, as `execute` does: on the worker's thread, wouldDeadlock wins).
                 lock.unlock()
                 if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
                 try BlockingCallDiagnostics.shared.check("BlockingIterator.next")
                 hasCheckedBlocking = true
                 continue
             }
-            let parker = Parker.current
+            if deadline.hasPassed {
+                if waitingConsumer === parker { waitingConsumer = nil }
+                lock.unlock()
+                throw AsyncWorkerError.timedOut
+            }
             waitingConsumer = parker
             lock.unlock()
-            _ = parker.park(until: .never)
-            // Woken, or a stale permit from an earlier wait: loop and look again.
+            _ = parker.park(until: deadline)
+            // Woken, timed out, or a stale permit from an earlier wait: loop and look again.
         }
     }
 

@@ -218,6 +218,57 @@ extension Bridges {
             #expect(worker.shutdown(timeout: .seconds(10)).abandonedTasks == 0)
         }
 
+        @Test("next(timeout:) throws timedOut at the deadline and loses nothing: later calls get every element")
+        func nextWithTimeout() {
+            let worker = ThreadWorker(name: "seq-timeout")
+            let (stream, continuation) = AsyncStream<Int>.makeStream()
+            watchdog {
+                var iterator = try stream.makeBlockingIterator(prefetch: 4, on: worker)
+                let start = ContinuousClock.now
+                #expect(throws: AsyncWorkerError.timedOut) { try iterator.next(timeout: .milliseconds(30)) }
+                #expect(ContinuousClock.now - start >= .milliseconds(30))
+                // Nothing is buffered: a zero or negative timeout times out at once.
+                #expect(throws: AsyncWorkerError.timedOut) { try iterator.next(timeout: .zero) }
+                #expect(throws: AsyncWorkerError.timedOut) { try iterator.next(timeout: .seconds(-1)) }
+
+                continuation.yield(1)
+                #expect(try iterator.next(timeout: watchdogLimit) == 1)
+                continuation.yield(2)
+                // A zero timeout is a poll: once the producer has fetched 2, it is returned.
+                var polled: Int?
+                eventually("the producer fetches 2") {
+                    polled = try? iterator.next(timeout: .zero)
+                    return polled != nil
+                }
+                #expect(polled == 2)
+                continuation.yield(3)
+                continuation.finish()
+                #expect(try iterator.next(timeout: .seconds(Int64.max)) == 3)  // huge: no timeout, no trap
+                #expect(try iterator.next(timeout: watchdogLimit) == nil)
+            }
+            #expect(worker.shutdown(timeout: .seconds(10)).isClean)
+        }
+
+        @Test("next(timeout:) on the worker's thread with nothing buffered throws wouldDeadlock, even with zero")
+        func nextWithTimeoutOnWorkerThread() {
+            let worker = ThreadWorker(name: "seq-timeout-self")
+            let silent = AsyncStream<Int> { _ in }  // never yields, never ends
+            let outcome = withWatchdog { () throws -> [String] in
+                let box = IteratorBox(try silent.makeBlockingIterator(on: worker))
+                return try worker.submit { () -> [String] in
+                    var refused: [String] = []
+                    for (label, timeout) in [("zero", Duration.zero), ("five seconds", .seconds(5))] {
+                        do { _ = try box.iterator.next(timeout: timeout) } catch AsyncWorkerError.wouldDeadlock {
+                            refused.append(label)
+                        } catch {}
+                    }
+                    return refused
+                }.result(timeout: watchdogLimit)
+            }
+            #expect((try? outcome?.get()) == ["zero", "five seconds"])
+            #expect(worker.shutdown(timeout: .seconds(10)).abandonedTasks == 0)
+        }
+
         @Test("when the worker shuts down mid-iteration, fetched elements come first, then shutDown")
         func workerShutdownMidIteration() {
             let worker = ThreadWorker(name: "seq-stop")
