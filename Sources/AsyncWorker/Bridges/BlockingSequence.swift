@@ -200,7 +200,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
     private let lock = ConditionLock()
     private let capacity: Int
-    private var elements: [Element] = []
+    private var elements = FIFO<Element>()
     /// Slots granted to the producer and not yet filled.
     private var reserved = 0
     private var waitingProducer: UnsafeContinuation<Bool, Never>?
@@ -277,7 +277,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
         while true {
             lock.lock()
             if !elements.isEmpty {
-                let element = elements.removeFirst()
+                let element = elements.popFirst()
                 var producer: UnsafeContinuation<Bool, Never>?
                 if let waiting = waitingProducer, elements.count + reserved < capacity {
                     waitingProducer = nil
@@ -320,7 +320,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     func close() {
         lock.lock()
         isClosed = true
-        elements = []
+        elements = FIFO()
         let producer = waitingProducer
         waitingProducer = nil
         lock.unlock()
