@@ -3,7 +3,8 @@
 //     swift run -c release async-worker-soak --minutes 10 [--interval 30]
 //
 // Not part of CI. Each sample line: elapsed, operations so far (blocking, timeouts, fire-and-forget,
-// cancels, errors, workers started and stopped), resident memory and the process's thread count.
+// cancels, errors, workers started and stopped; pipeline messages, blocking iteration, batches and the
+// reverse bridge), resident memory and the process's thread count.
 // Both must stay flat; the final line compares the second half of the run with the first.
 
 import AsyncWorker
@@ -33,10 +34,21 @@ final class Tally: Sendable {
     let cancels = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
     let workers = Atomic<Int>(0)
+    let bridges = Atomic<Int>(0)
     let wrong = Atomic<Int>(0)
     var total: Int {
         blocking.load(ordering: .relaxed) + timeouts.load(ordering: .relaxed) + futures.load(ordering: .relaxed)
             + cancels.load(ordering: .relaxed) + errors.load(ordering: .relaxed) + workers.load(ordering: .relaxed)
+            + bridges.load(ordering: .relaxed)
+    }
+
+    /// Counts `count` bridge operations if `isRight`, else one wrong outcome.
+    func bridge(_ count: Int, _ isRight: Bool) {
+        if isRight {
+            bridges.add(count, ordering: .relaxed)
+        } else {
+            wrong.add(1, ordering: .relaxed)
+        }
     }
 }
 
@@ -54,11 +66,48 @@ func threadCount() -> Int {
 
 struct Boom: Error {}
 
+struct AddOne: AsyncDomain {
+    func execute(_ value: Int) async throws -> Int { value + 1 }
+}
+
+/// One of the bridges beyond the blocking call, chosen by `round`: the pipeline (`send`, then 16
+/// `post`s), blocking iteration with a timeout, a batch, and the reverse bridge inside a blocking call.
+func bridgeRound(_ round: Int) {
+    switch round / 6 % 4 {
+    case 0:
+        let sent = try? pipeline.send(round, timeout: .seconds(30))
+        let posted = (0..<16).map { pipeline.post($0) }
+        let sum = posted.reduce(0) { $0 + ((try? $1.result(timeout: .seconds(30))) ?? -1_000) }
+        tally.bridge(17, sent == round + 2 && sum == (0..<16).reduce(0) { $0 + $1 + 2 })
+    case 1:
+        let stream = AsyncStream<Int> { continuation in
+            for value in 0..<32 { continuation.yield(value) }
+            continuation.finish()
+        }
+        var sum = 0
+        var isRight = true
+        do {
+            var iterator = try stream.makeBlockingIterator(prefetch: 4, on: worker)
+            while let value = try iterator.next(timeout: .seconds(30)) { sum += value }
+        } catch {
+            isRight = false
+        }
+        tally.bridge(32, isRight && sum == 32 * 31 / 2)
+    case 2:
+        let doubled = try? dispatcher.executeBatch(Array(0..<16), maxConcurrency: 4) { $0 * 2 }
+        tally.bridge(16, doubled == (0..<16).map { $0 * 2 })
+    default:
+        let value = try? dispatcher.execute({ try await runSyncTask { round } }, timeout: .seconds(30))
+        tally.bridge(1, value == round)
+    }
+}
+
 let options = Options()
 let tally = Tally()
 let stop = Atomic<Bool>(false)
 let worker = ThreadWorker(name: "soak")
 let dispatcher = TaskDispatcher(worker: worker)
+let pipeline = Pipeline(AddOne(), worker: worker, maxInFlight: 8).then(AddOne())
 let callers = 4
 let finished = DispatchSemaphore(value: 0)
 
@@ -96,7 +145,9 @@ for caller in 0..<callers {
                     tally.errors.add(1, ordering: .relaxed)
                 }
             default:
-                if caller == 0 && round % 60 == 5 {
+                if caller != 0 {
+                    bridgeRound(round)
+                } else if round % 60 == 5 {
                     // A short-lived worker: started, used, shut down with work pending.
                     let shortLived = ThreadWorker(name: "soak-short")
                     let pending = shortLived.submit { try await Task.sleep(for: .seconds(10)) }
@@ -136,6 +187,7 @@ while ContinuousClock.now - start < total {
 }
 stop.store(true, ordering: .relaxed)
 for _ in 0..<callers { finished.wait() }
+let pipelineReport = pipeline.shutdown(timeout: .seconds(5))
 let report = worker.shutdown(timeout: .seconds(5))
 let half = samples.count / 2
 if half > 0 {
@@ -148,4 +200,7 @@ if half > 0 {
             + "threads max \(threadsFirst) then \(threadsSecond)"
     )
 }
-print("operations \(tally.total), wrong \(tally.wrong.load(ordering: .relaxed)), shutdown: \(report)")
+print(
+    "operations \(tally.total) (bridges \(tally.bridges.load(ordering: .relaxed))), "
+        + "wrong \(tally.wrong.load(ordering: .relaxed)), pipeline shutdown: \(pipelineReport), shutdown: \(report)"
+)
