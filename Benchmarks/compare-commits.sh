@@ -10,10 +10,11 @@
 # Defaults: --scenario roundtrip, --runs 5, --rounds 3, every row of the table.
 # Read the rows of the in-process baselines (ping-pong, task floor) first: they are the same code in
 # every binary, so their spread is the noise any other difference must stand out from.
+# The worktrees stay for the next comparison; `git worktree remove --force .build-compare/COMMIT` drops one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 commits=()
 while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do
     commits+=("$(git rev-parse --short "$1")")
