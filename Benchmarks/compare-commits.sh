@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 commits=()
 while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do
     commits+=("$(git rev-parse --short "$1")")
