@@ -44,11 +44,11 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     public let monitor: PipelineMonitor
     /// The most messages in flight at once (at least 1).
     public let maxInFlight: Int
-    let stages: PipelineStages<Input, Output>
+    @usableFromInline let stages: PipelineStages<Input, Output>
     /// The worker the pipeline was given, `nil` for the shared one: what ``then(_:)`` passes on.
     let givenWorker: ThreadWorker?
-    let worker: any Worker
-    let storage: PipelineStorage<Input, Output>
+    @usableFromInline let worker: any Worker
+    @usableFromInline let storage: PipelineStorage<Input, Output>
 
     /// A pipeline of one domain; add more with ``then(_:)``.
     ///
@@ -156,6 +156,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// - Parameter input: The message.
     /// - Returns: The message's future: the last domain's output, or the error that failed the message
     ///   (a domain's own error, unchanged). ``TaskFuture/cancel()`` cancels the message.
+    @inlinable
     public func post(_ input: Input) -> TaskFuture<Output> {
         switch start(input, slotDeadline: .never) {
         case .success(let future): return future
@@ -177,6 +178,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// - Throws: The error of the domain that failed the message, unchanged; ``AsyncWorkerError/timedOut``;
     ///   ``AsyncWorkerError/shutDown`` if the pipeline (or its worker) is shut down;
     ///   ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
+    @inlinable
     public func send(_ input: Input, timeout: Duration? = nil) throws -> Output {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
         if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
@@ -267,7 +269,10 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// Admits `input` (waiting for a slot until `slotDeadline`, except on the worker's thread) and starts
     /// its task; fails if the pipeline is shut down or the deadline passed first. A `tracker` counts the
     /// message's outcome before its slot is freed, so a run never sees more than `maxInFlight` in flight.
-    private func start(
+    /// Inlinable with ``post(_:)`` and ``send(_:timeout:)``, so that client code runs the message path
+    /// specialised for its types.
+    @inlinable
+    func start(
         _ input: Input,
         slotDeadline: Deadline,
         tracker: RunTracker? = nil

@@ -11,4 +11,12 @@ public struct PipelineFailure<Input: Sendable>: Sendable {
     public var domain: String?
     /// The position (0-based) of the domain that threw, or `nil` like ``domain``.
     public var domainIndex: Int?
+
+    @usableFromInline
+    init(input: Input, error: any Error, domain: String?, domainIndex: Int?) {
+        self.input = input
+        self.error = error
+        self.domain = domain
+        self.domainIndex = domainIndex
+    }
 }

@@ -31,6 +31,7 @@ public final class PipelineMonitor: Sendable {
     }
 
     /// Records one run of the domain at `index`: a success if `error` is nil.
+    @usableFromInline
     func recordDomain(_ index: Int, duration: Duration, error: (any Error)?) {
         // Build the key before taking the lock: it allocates.
         let errorType = error.map { Self.typeName(of: $0) }
@@ -46,11 +47,13 @@ public final class PipelineMonitor: Sendable {
     }
 
     /// Records that the domain at `index` is about to retry a failed attempt.
+    @usableFromInline
     func recordRetry(_ index: Int) {
         state.withLock { $0.domains[index].retries += 1 }
     }
 
     /// Records the end of one message: it produced an output, or it failed.
+    @usableFromInline
     func recordRun(succeeded: Bool) {
         state.withLock { state in
             if succeeded {

@@ -5,12 +5,14 @@
 /// is appended with `where D.Input == Output`, a chain whose types don't line up does not compile.
 public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
     /// The domains' names, in order; a domain's index here is its index in the monitor.
-    let names: [String]
+    @usableFromInline let names: [String]
     /// Runs every domain in order, timing each into `monitor`. A domain's error leaves as a
     /// ``StageFailure`` naming the domain; a cancellation seen between domains leaves as `CancellationError`.
-    let run: @Sendable (Input, PipelineMonitor) async throws -> Output
+    @usableFromInline let run: @Sendable (Input, PipelineMonitor) async throws -> Output
 
-    /// A single domain.
+    /// A single domain. Inlinable, like everything a message runs through, so that client code gets it
+    /// specialised for its domain types (unspecialised, the runtime looks up generic metadata per call).
+    @inlinable
     init<D: AsyncDomain>(_ domain: D) where D.Input == Input, D.Output == Output {
         self.names = [domain.name]
         self.run = { input, monitor in
@@ -18,12 +20,14 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    private init(names: [String], run: @escaping @Sendable (Input, PipelineMonitor) async throws -> Output) {
+    @usableFromInline
+    init(names: [String], run: @escaping @Sendable (Input, PipelineMonitor) async throws -> Output) {
         self.names = names
         self.run = run
     }
 
     /// These stages followed by `next`; only compiles when `next` consumes what these stages produce.
+    @inlinable
     func appending<D: AsyncDomain>(_ next: D) -> PipelineStages<Input, D.Output> where D.Input == Output {
         let previous = run
         let index = names.count
@@ -37,7 +41,8 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
 
     /// Runs one domain — each attempt timed and recorded, retried as its ``AsyncDomain/retryPolicy``
     /// says, bounded by its ``AsyncDomain/timeout`` — and tags the final error with the domain's index.
-    private static func measure<D: AsyncDomain>(
+    @inlinable
+    static func measure<D: AsyncDomain>(
         _ domain: D,
         _ input: D.Input,
         index: Int,
@@ -67,7 +72,8 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
 
     /// One attempt; with a timeout, the attempt races a sleep in a task group (both children run on the
     /// message's worker) and the loser is cancelled.
-    private static func attemptOnce<D: AsyncDomain>(_ domain: D, _ input: D.Input) async throws -> D.Output {
+    @inlinable
+    static func attemptOnce<D: AsyncDomain>(_ domain: D, _ input: D.Input) async throws -> D.Output {
         guard let timeout = domain.timeout else { return try await domain.execute(input) }
         return try await withThrowingTaskGroup(of: D.Output.self) { group in
             group.addTask { try await domain.execute(input) }
@@ -86,7 +92,14 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
 
 /// Carries a domain's error out of ``PipelineStages/run`` together with the domain's index. Internal: the
 /// pipeline unwraps it, so callers and subscribers only ever see the domain's own error.
+@usableFromInline
 struct StageFailure: Error {
-    var stage: Int
-    var error: any Error
+    @usableFromInline var stage: Int
+    @usableFromInline var error: any Error
+
+    @usableFromInline
+    init(stage: Int, error: any Error) {
+        self.stage = stage
+        self.error = error
+    }
 }

@@ -8,10 +8,12 @@
 ///    future resolving without the task (the worker refused or abandoned it), or shutdown abandoning
 ///    it. The outcome is recorded in the entry; the settler counts it and tells the subscribers;
 /// 3. **released**: its future is resolved; the entry goes and the slot is free again.
+@usableFromInline
 struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
-    typealias OutputHandler = @Sendable (Output) -> Void
-    typealias FailureHandler = @Sendable (PipelineFailure<Input>) -> Void
+    @usableFromInline typealias OutputHandler = @Sendable (Output) -> Void
+    @usableFromInline typealias FailureHandler = @Sendable (PipelineFailure<Input>) -> Void
 
+    @usableFromInline
     enum Lifecycle {
         case open
         /// Intake is closed; the first shutdown call drains and then opens the latch.
@@ -20,16 +22,23 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     }
 
     /// An admitted message that is not released yet.
+    @usableFromInline
     struct Message {
-        var input: Input
+        @usableFromInline var input: Input
         /// `nil` until the message's task is started and its future attached.
-        var future: TaskFuture<Output>?
+        @usableFromInline var future: TaskFuture<Output>?
         /// The outcome once settled; its future must resolve with the same outcome.
-        var outcome: Result<Output, any Error>?
+        @usableFromInline var outcome: Result<Output, any Error>?
         /// Settled by shutdown: its future must be abandoned (resolved with `.shutDown`, task cancelled).
-        var isAbandoned = false
+        @usableFromInline var isAbandoned = false
+
+        @inlinable
+        init(input: Input) {
+            self.input = input
+        }
     }
 
+    @usableFromInline
     enum Admission {
         case admitted(id: UInt64)
         /// Every slot is taken: wait for a release.
@@ -38,13 +47,22 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     }
 
     /// What to do once a message is settled: tell these subscribers.
+    @usableFromInline
     struct Settlement {
-        var input: Input
-        var outputHandlers: [OutputHandler]
-        var failureHandlers: [FailureHandler]
+        @usableFromInline var input: Input
+        @usableFromInline var outputHandlers: [OutputHandler]
+        @usableFromInline var failureHandlers: [FailureHandler]
+
+        @inlinable
+        init(input: Input, outputHandlers: [OutputHandler], failureHandlers: [FailureHandler]) {
+            self.input = input
+            self.outputHandlers = outputHandlers
+            self.failureHandlers = failureHandlers
+        }
     }
 
     /// What to do with a future just attached.
+    @usableFromInline
     enum AttachAction {
         case none
         /// Shutdown abandoned the message before the future existed.
@@ -72,21 +90,21 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
         case finished(PipelineShutdownReport)
     }
 
-    let maxInFlight: Int
-    private(set) var lifecycle = Lifecycle.open
-    private var lastID: UInt64 = 0
+    @usableFromInline let maxInFlight: Int
+    @usableFromInline private(set) var lifecycle = Lifecycle.open
+    @usableFromInline var lastID: UInt64 = 0
     /// Admitted and not yet released: one slot each.
-    private var messages: [UInt64: Message] = [:]
+    @usableFromInline var messages: [UInt64: Message] = [:]
     /// Set once shutdown has abandoned what was unsettled at its deadline.
-    private var hasAbandoned = false
-    private(set) var outputHandlers: [OutputHandler] = []
-    private(set) var failureHandlers: [FailureHandler] = []
+    @usableFromInline var hasAbandoned = false
+    @usableFromInline private(set) var outputHandlers: [OutputHandler] = []
+    @usableFromInline private(set) var failureHandlers: [FailureHandler] = []
     /// Threads waiting for a slot, and threads waiting for the drain: a release wakes them.
-    var slotWaiters = 0
-    var drainWaiters = 0
+    @usableFromInline var slotWaiters = 0
+    @usableFromInline var drainWaiters = 0
     /// Test hooks, called outside the lock when a caller is about to wait for a slot, and when shutdown
     /// is about to wait for the drain.
-    var slotWaitHook: (@Sendable () -> Void)?
+    @usableFromInline var slotWaitHook: (@Sendable () -> Void)?
     var drainWaitHook: (@Sendable () -> Void)?
 
     init(maxInFlight: Int) {
@@ -96,6 +114,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     /// Slots taken.
     var inFlight: Int { messages.count }
 
+    @inlinable
     var isOpen: Bool {
         if case .open = lifecycle { return true }
         return false
@@ -113,6 +132,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
 
     /// Takes a slot for `input`. `ignoringLimit` admits even when every slot is taken (callers on the
     /// worker's thread, which must never wait for a slot only that thread can free).
+    @inlinable
     mutating func admit(_ input: Input, ignoringLimit: Bool) -> Admission {
         guard isOpen else { return .refused(.shutDown) }
         guard ignoringLimit || messages.count < maxInFlight else { return .mustWait(hook: slotWaitHook) }
@@ -122,6 +142,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     }
 
     /// Records the future of message `id`.
+    @inlinable
     mutating func attach(_ future: TaskFuture<Output>, to id: UInt64) -> AttachAction {
         // The entry exists: it goes only on release, which waits for this future's completion handler,
         // registered after this call.
@@ -133,6 +154,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     }
 
     /// Settles message `id` with `outcome` unless it is settled already; returns whom to tell, or `nil`.
+    @inlinable
     mutating func settle(_ id: UInt64, _ outcome: Result<Output, any Error>) -> Settlement? {
         guard let message = messages[id], message.outcome == nil else { return nil }
         messages[id]?.outcome = outcome
@@ -140,6 +162,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     }
 
     /// Frees the slot of message `id`, whose future is resolved; returns whether waiters must be woken.
+    @inlinable
     mutating func release(_ id: UInt64) -> Bool {
         guard messages.removeValue(forKey: id) != nil else {
             preconditionFailure("Pipeline released a message twice")

@@ -6,12 +6,13 @@
 /// condition variable. It spins when contended: the caller and the worker take it in turn four times per
 /// message (admit, attach, settle, release), and a plain mutex put one of them to sleep in the kernel so
 /// often that `post` ran at ~70 k messages/s; spinning first gave 103–128 k/s in the same runs.
+@usableFromInline
 final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     // @unchecked: `machine` is read and written only while `lock` is held.
-    private let lock = ConditionLock(spinsWhenContended: true)
-    private var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
-    let monitor: PipelineMonitor
-    let domainNames: [String]
+    @usableFromInline let lock = ConditionLock(spinsWhenContended: true)
+    @usableFromInline var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
+    @usableFromInline let monitor: PipelineMonitor
+    @usableFromInline let domainNames: [String]
 
     init(maxInFlight: Int, monitor: PipelineMonitor) {
         self.machine = PipelineStateMachine(maxInFlight: maxInFlight)
@@ -34,6 +35,7 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
     /// Takes a slot for `input`, sleeping while every slot is taken, until `deadline`. Returns the
     /// message's id; fails with ``AsyncWorkerError/shutDown`` once shutdown began (a sleeping caller is
     /// woken for it) or ``AsyncWorkerError/timedOut`` if the deadline passed first.
+    @inlinable
     func admit(_ input: Input, ignoringLimit: Bool, until deadline: Deadline) -> Result<UInt64, AsyncWorkerError> {
         var hasAnnounced = false
         lock.lock()
@@ -66,6 +68,7 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
 
     /// Connects message `id` to its future. If shutdown got to the message first, resolves the future
     /// at once: abandoned, or with the outcome the message was settled with.
+    @inlinable
     func attach(_ future: TaskFuture<Output>, to id: UInt64) {
         switch lock.withLock({ machine.attach(future, to: id) }) {
         case .none: break
@@ -77,6 +80,7 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
     /// Settles message `id` with `result`, unless it is settled already: counts the run in the monitor,
     /// then tells the subscribers, on the calling thread, with no lock held. Returns whether this call
     /// settled the message (`false`: shutdown abandoned it first, or it was settled before).
+    @inlinable
     @discardableResult
     func settle(_ id: UInt64, _ result: Result<Output, any Error>, failedStage: Int?) -> Bool {
         guard let settlement = lock.withLock({ machine.settle(id, result) }) else { return false }
@@ -98,6 +102,7 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
     }
 
     /// Frees the slot of message `id`, whose future is resolved, waking whoever waits for one.
+    @inlinable
     func release(_ id: UInt64) {
         let mustWake = lock.withLock { machine.release(id) }
         // Broadcast: slot waiters and the drain share the condition, and a signal could wake the wrong one.

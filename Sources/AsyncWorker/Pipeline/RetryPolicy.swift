@@ -75,11 +75,13 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Whether `error`, thrown by attempt `attempt` (1-based), earns another attempt.
+    @usableFromInline
     func shouldRetry(after error: any Error, attempt: Int) -> Bool {
         attempt < maxAttempts && !(error is CancellationError) && isRetryable(error)
     }
 
     /// The wait before attempt `attempt` (≥ 2); `unit` in 0..<1 picks the point in the jitter band.
+    @usableFromInline
     func backoff(beforeAttempt attempt: Int, unit: Double) -> Duration {
         let base = Double(initialBackoff.components.seconds) + Double(initialBackoff.components.attoseconds) / 1e18
         let cap = Double(maxBackoff.components.seconds) + Double(maxBackoff.components.attoseconds) / 1e18
@@ -96,6 +98,12 @@ public struct DomainTimedOut: Error, Sendable, Equatable, CustomStringConvertibl
     public var domain: String
     /// The timeout it exceeded.
     public var timeout: Duration
+
+    @usableFromInline
+    init(domain: String, timeout: Duration) {
+        self.domain = domain
+        self.timeout = timeout
+    }
 
     public var description: String {
         "DomainTimedOut: domain \(domain) did not finish within \(timeout); the attempt was cancelled."

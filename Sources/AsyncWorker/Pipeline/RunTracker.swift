@@ -1,5 +1,6 @@
 /// Counts the outcomes of one ``Pipeline/run(_:progressInterval:progress:)`` as its futures resolve, and
 /// lets the running thread sleep until they all have.
+@usableFromInline
 final class RunTracker: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
     private let lock = ConditionLock()
@@ -12,12 +13,14 @@ final class RunTracker: @unchecked Sendable {
     private var isWaiting = false
 
     /// Counts a message the pipeline accepted; its outcome must follow through ``record(_:)``.
+    @usableFromInline
     func noteSubmitted() {
         lock.withLock { submitted += 1 }
     }
 
     /// Counts the outcome of a message: called once per message, from the thread that resolved it,
     /// before its slot is freed (so progress never shows more than `maxInFlight` in flight).
+    @usableFromInline
     func record<T>(_ result: Result<T, any Error>) {
         var errorType: String?
         if case .failure(let error) = result { errorType = PipelineMonitor.typeName(of: error) }
@@ -32,6 +35,7 @@ final class RunTracker: @unchecked Sendable {
     }
 
     /// Notes that a message's slot is free; wakes the run when it was the last.
+    @usableFromInline
     func noteReleased() {
         let mustWake: Bool = lock.withLock {
             released += 1

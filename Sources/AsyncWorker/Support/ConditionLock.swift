@@ -13,10 +13,11 @@ import Musl
 ///
 /// The caller brackets every access to the state it protects with ``lock()``/``unlock()`` (or
 /// ``withLock(_:)``) and re-checks its predicate after every ``wait(until:)``: wake-ups can be spurious.
+@usableFromInline
 final class ConditionLock: @unchecked Sendable {
     // @unchecked: the pthread objects are used only through their own thread-safe C API.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
 
     /// - Parameter spinsWhenContended: Spin briefly before sleeping when the lock is held (glibc's adaptive
     ///   mutex; a plain one elsewhere). For a lock two busy threads take in turn, with a few instructions
@@ -54,13 +55,13 @@ final class ConditionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func lock() { pthread_mutex_lock(mutex) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func unlock() { pthread_mutex_unlock(mutex) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
         lock()
         defer { unlock() }
@@ -68,15 +69,16 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Wakes one waiter. The lock need not be held.
-    @inline(__always)
+    @inlinable @inline(__always)
     func signal() { pthread_cond_signal(condition) }
 
     /// Wakes every waiter. The lock need not be held.
+    @usableFromInline
     func broadcast() { pthread_cond_broadcast(condition) }
 
     /// Atomically releases the lock and sleeps until signalled or until `deadline`; holds the lock again
     /// on return. Returns `false` if the deadline passed. The lock must be held.
-    @discardableResult
+    @usableFromInline @discardableResult
     func wait(until deadline: Deadline = .never) -> Bool {
         if deadline == .never {
             pthread_cond_wait(condition, mutex)

@@ -1,4 +1,5 @@
 /// A one-shot gate: closed until ``open()``, then open for ever. Threads wait for it with a deadline.
+@usableFromInline
 final class Latch: @unchecked Sendable {
     // @unchecked: `isOpen` is read and written only while `lock` is held.
     private let lock = ConditionLock()
