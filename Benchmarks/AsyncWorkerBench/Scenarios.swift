@@ -765,7 +765,7 @@ func runHotPathScenario(_ config: BenchConfig, _ report: Report) throws {
             }
         }
         let outcome = Mutex<Result<RunLatency, any Error>?>(nil)
-        let thread = JoinableThread {
+        _ = runOnThreads(1) { _ in
             let sampler = LatencySampler(capacity: count)
             let result = Result {
                 try sampler.measure(calls: count) {
@@ -774,7 +774,6 @@ func runHotPathScenario(_ config: BenchConfig, _ report: Report) throws {
             }
             outcome.withLock { $0 = result }
         }
-        thread.join()
         return try outcome.withLock { $0! }.get()
     }
 
