@@ -272,8 +272,11 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     /// The next element, blocking until there is one or the producer ended; throws `.timedOut` if
     /// `deadline` passes first (the element, when it comes, stays for the next call).
     func next(worker: any Worker, until deadline: Deadline) throws -> Element? {
+        try Parker.withCurrent { parker in try next(worker: worker, until: deadline, parkingOn: parker) }
+    }
+
+    private func next(worker: any Worker, until deadline: Deadline, parkingOn parker: Parker) throws -> Element? {
         var hasCheckedBlocking = false
-        let parker = Parker.current
         while true {
             lock.lock()
             if !elements.isEmpty {
@@ -312,6 +315,11 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
             waitingConsumer = parker
             lock.unlock()
             _ = parker.park(until: deadline)
+            lock.lock()
+            // Not consuming any more: a deliver() that comes later must not unpark a parker that a
+            // later wait of this thread may be using.
+            if waitingConsumer === parker { waitingConsumer = nil }
+            lock.unlock()
             // Woken, timed out, or a stale permit from an earlier wait: loop and look again.
         }
     }

@@ -200,12 +200,12 @@ final class BlockingPoolStorage: @unchecked Sendable {
     private var lifecycle = Lifecycle.running
     /// Jobs finished while shutdown drains (for the report).
     private var drainedDuringShutdown = 0
+    private let shutdownOnce = ShutdownOnce<ShutdownReport>()
 
     private enum Lifecycle {
         case running
         /// No intake; threads run what is queued and exit when the queue is empty.
-        case shuttingDown(Latch)
-        case shutDown(ShutdownReport)
+        case stopping
     }
 
     /// One OS thread of the pool; guarded by the pool's lock.
@@ -253,10 +253,11 @@ final class BlockingPoolStorage: @unchecked Sendable {
             if idleThreads > 0 { lock.signal() }
             if queuedCount > idleThreads && threads.count < size {
                 if let error = startThread(), threads.isEmpty {
-                    // No thread at all to run the job: give it back to the caller.
+                    // No thread at all to run the job: give it back to the caller. The phase changes
+                    // under the lock, so a concurrent `cancel` sees `.finished` and leaves the job alone.
                     removeFromQueue(job)
-                    lock.unlock()
                     job.phase = .finished
+                    lock.unlock()
                     job.fail(error)
                     return
                 }
@@ -338,7 +339,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     private func threadBody(_ record: PoolThread) {
         WorkerThread.setCurrentThreadName(Self.threadName(name, index: record.index))
         lock.lock()
-        record.osThreadID = UInt(pthread_self())
+        record.osThreadID = ThreadIdentity.currentThreadID
         while true {
             if queuedCount > 0 {
                 let job = queue[queueHead]
@@ -363,7 +364,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
                 var mayBeDrained = false
                 if deliver {
                     job.phase = .finished
-                    if case .shuttingDown = lifecycle {
+                    if case .stopping = lifecycle {
                         drainedDuringShutdown += 1
                         // Shutdown may be waiting for the pool to drain.
                         mayBeDrained = queuedCount == 0 && runningJobs.isEmpty
@@ -377,7 +378,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
             }
             if case .running = lifecycle {
                 idleThreads += 1
-                lock.wait()
+                lock.waitPlainly()
                 idleThreads -= 1
                 continue
             }
@@ -391,9 +392,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     /// Lets the threads exit and reclaims them without joining (the pool object was released).
     func releaseThreads() {
         lock.lock()
-        if case .running = lifecycle {
-            lifecycle = .shutDown(ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false))
-        }
+        lifecycle = .stopping
         let handles = threads.compactMap { record -> pthread_t? in
             defer { record.pthread = nil }
             return record.pthread
@@ -406,26 +405,31 @@ final class BlockingPoolStorage: @unchecked Sendable {
     // MARK: Shutdown
 
     func shutdown(timeout: Duration?) -> ShutdownReport {
-        let me = UInt(pthread_self())
-        lock.lock()
-        let onOwnThread = threads.contains { $0.osThreadID == me && !$0.hasExited }
-        switch lifecycle {
-        case .shutDown(var report):
-            lock.unlock()
+        let me = ThreadIdentity.currentThreadID
+        let onOwnThread = lock.withLock { threads.contains { $0.osThreadID == me && !$0.hasExited } }
+        // A concurrent call waits for the first one within its own timeout plus a grace period.
+        let waitDeadline = Deadline.after(timeout).adding(.seconds(1))
+        switch shutdownOnce.run(
+            waitingUntil: waitDeadline,
+            mayWait: !onOwnThread,
+            {
+                performShutdown(timeout: timeout, onOwnThread: onOwnThread)
+            }
+        ) {
+        case .performed(let report):
+            return report
+        case .alreadyDone(var report):
             report.wasAlreadyShutDown = true
             return report
-        case .shuttingDown(let done):
-            lock.unlock()
-            if onOwnThread {
-                return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
-            }
-            _ = done.wait()
-            return shutdown(timeout: timeout)
-        case .running:
-            break
+        case .stillInProgress:
+            return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
         }
-        let done = Latch()
-        lifecycle = .shuttingDown(done)
+    }
+
+    private func performShutdown(timeout: Duration?, onOwnThread: Bool) -> ShutdownReport {
+        let me = ThreadIdentity.currentThreadID
+        lock.lock()
+        lifecycle = .stopping
         drainedDuringShutdown = 0
         // Idle threads wake, find nothing to do once the queue is empty, and exit.
         lock.broadcast()
@@ -465,9 +469,6 @@ final class BlockingPoolStorage: @unchecked Sendable {
         for handle in toDetach { pthread_detach(handle) }
         for handle in toJoin { pthread_join(handle, nil) }
 
-        let report = ShutdownReport(drainedTasks: drained, abandonedTasks: abandoned.count, threadExited: allExit)
-        lock.withLock { lifecycle = .shutDown(report) }
-        done.open()
-        return report
+        return ShutdownReport(drainedTasks: drained, abandonedTasks: abandoned.count, threadExited: allExit)
     }
 }

@@ -6,9 +6,15 @@ public enum MainThreadWaitingPolicy: Sendable, Equatable {
     /// work completes), so an operation that hops to `@MainActor` — or anything else scheduled on the main
     /// queue — runs instead of deadlocking. The default.
     ///
+    /// Every wait follows it: a blocking call's wait for its result, and the waits for room on a full
+    /// worker, for a pipeline slot, for a run or a batch, for an iterator's next element and for a
+    /// shutdown to drain.
+    ///
     /// - Important: This is re-entrancy: main-queue work (main-actor jobs, timers, `DispatchQueue.main`
     ///   blocks) may run *inside* your blocking call, before it returns. Code on the main thread that
     ///   relies on nothing else running there until the call returns should choose ``block``.
+    ///   Inside a main-queue block or a main-actor job the run loop cannot be re-entered (CoreFoundation
+    ///   refuses): a wait made there blocks the thread plainly, as under ``block``.
     case serviceRunLoop
     /// Block the main thread like any other: no re-entrancy, but an operation that needs the main actor
     /// cannot finish (with a timeout the caller gets ``AsyncWorkerError/timedOut``).
@@ -21,11 +27,9 @@ public enum MainThreadWaitingPolicy: Sendable, Equatable {
 /// MainThreadWaiting.policy = .block   // opt out of run-loop servicing
 /// ```
 public enum MainThreadWaiting {
-    private static let isBlocking = Atomic<Bool>(false)
-
     /// The policy; any thread may read or change it at any time.
     public static var policy: MainThreadWaitingPolicy {
-        get { isBlocking.load(ordering: .relaxed) ? .block : .serviceRunLoop }
-        set { isBlocking.store(newValue == .block, ordering: .relaxed) }
+        get { MainRunLoop.isServicingEnabled.load(ordering: .relaxed) ? .serviceRunLoop : .block }
+        set { MainRunLoop.isServicingEnabled.store(newValue == .serviceRunLoop, ordering: .relaxed) }
     }
 }

@@ -219,27 +219,28 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
         if deadline.hasPassed { return resolvedResult }
         if let diagnostics, resolvedResult == nil { try diagnostics.check("TaskFuture.result") }
 
-        let parker = Parker.current
-        let early: Result<T, any Error>? = withState { state in
-            if let result = state.result { return result }
-            state.waiters.append(.thread(parker))
-            return nil
-        }
-        if let early { return early }
-
-        while true {
-            let woken = parker.park(until: deadline)
-            if let result = resolvedResult { return result }
-            if !woken {
-                return withState { state in
-                    if let result = state.result { return result }
-                    if let index = state.waiters.firstIndex(where: { $0.isThread(parker) }) {
-                        state.waiters.remove(at: index)
-                    }
-                    return nil
-                }
+        return Parker.withCurrent { parker in
+            let early: Result<T, any Error>? = withState { state in
+                if let result = state.result { return result }
+                state.waiters.append(.thread(parker))
+                return nil
             }
-            // A stale permit from an earlier wait woke us: the future is still pending, park again.
+            if let early { return early }
+
+            while true {
+                let woken = parker.park(until: deadline)
+                if let result = resolvedResult { return result }
+                if !woken {
+                    return withState { state in
+                        if let result = state.result { return result }
+                        if let index = state.waiters.firstIndex(where: { $0.isThread(parker) }) {
+                            state.waiters.remove(at: index)
+                        }
+                        return nil
+                    }
+                }
+                // A stale permit from an earlier wait woke us: the future is still pending, park again.
+            }
         }
     }
 

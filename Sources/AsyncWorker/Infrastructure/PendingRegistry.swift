@@ -32,28 +32,35 @@ final class PendingRegistry: @unchecked Sendable {
         self.lowWaterMark = self.capacity - max(1, self.capacity / 8)
     }
 
-    /// Records `future`; returns its slot, or `nil` if the registry is closed (the worker is shutting down).
-    /// While `capacity` futures are pending it first waits for one to resolve, unless `mayWait` is false
-    /// (a submission from the worker's own thread, which is the thread that would resolve them).
+    /// Records `future` and returns its slot; fails with ``AsyncWorkerError/shutDown`` if the registry is
+    /// closed (the worker is shutting down) or ``AsyncWorkerError/timedOut`` if it was full until
+    /// `deadline`. While `capacity` futures are pending it first waits for room, unless `mayWait` is false
+    /// (a submission from the worker's own thread, which is the thread that would resolve them). The wait
+    /// follows the main-thread waiting policy (see ``ConditionLock/wait(until:)``).
     @usableFromInline
-    func register(_ future: any AbandonableFuture, mayWait: Bool) -> Int? {
+    func register(
+        _ future: any AbandonableFuture,
+        mayWait: Bool,
+        until deadline: Deadline
+    ) -> Result<Int, AsyncWorkerError> {
         lock.lock()
         defer { lock.unlock() }
         if mayWait && count >= capacity && !isClosed { totals.throttled += 1 }
         while mayWait && count >= capacity && !isClosed {
+            if deadline.hasPassed { return .failure(.timedOut) }
             waitingSubmitters += 1
-            lock.wait()
+            lock.wait(until: deadline)
             waitingSubmitters -= 1
         }
-        guard !isClosed else { return nil }
+        guard !isClosed else { return .failure(.shutDown) }
         count += 1
         totals.submitted += 1
         if let slot = freeSlots.popLast() {
             slots[slot] = future
-            return slot
+            return .success(slot)
         }
         slots.append(future)
-        return slots.count - 1
+        return .success(slots.count - 1)
     }
 
     /// Forgets `future`, if it still holds `slot` (shutdown may have taken it already), and counts how

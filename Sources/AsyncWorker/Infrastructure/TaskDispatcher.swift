@@ -34,9 +34,12 @@ public final class TaskDispatcher: Dispatcher {
     func submit<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
         fileID: StaticString,
-        line: UInt
+        line: UInt,
+        roomDeadline: Deadline = .never
     ) -> TaskFuture<T> {
-        if let threadWorker { return threadWorker.submit(operation, fileID: fileID, line: line) }
+        if let threadWorker {
+            return threadWorker.submit(operation, fileID: fileID, line: line, roomDeadline: roomDeadline)
+        }
         return worker.submit(operation)
     }
 
@@ -72,7 +75,9 @@ public final class TaskDispatcher: Dispatcher {
             throw AsyncWorkerError.timedOut
         }
         let deadline = Deadline.after(timeout)
-        let future = submit(operation, fileID: fileID, line: line)
+        // The deadline covers the wait for room on a full worker too: a call that times out there has
+        // started nothing.
+        let future = submit(operation, fileID: fileID, line: line, roomDeadline: deadline)
         // Off the critical path: the worker is starting the operation meanwhile.
         diagnostics.reportIfReporting("TaskDispatcher.execute")
         guard let result = try future.wait(until: deadline, diagnostics: nil) else {

@@ -30,6 +30,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     @usableFromInline let registry: PendingRegistry
     @usableFromInline let counters = WorkerCounters()
     private let lifecycle = Locked(Lifecycle.notStarted)
+    private let shutdownOnce = ShutdownOnce<ShutdownReport>()
     /// The stall detector, while one is on (see ``onStall(threshold:perform:)``).
     private let stallMonitor = Locked<StallMonitor?>(nil)
     /// Mirrors `lifecycle == .running`, so the submit path skips the mutex while the worker runs.
@@ -59,16 +60,18 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
 
     deinit {
         // No task refers to the worker any more (each task retains it), so nothing is pending: let the
-        // thread go. Not joined: deinit may run on the thread itself.
+        // thread exit, and detach it so the OS reclaims it (its stack) when it does. Not joined: deinit
+        // may run on the thread itself.
         stopStallDetection()
         thread.requestStop()
+        thread.detach()
     }
 
     /// `true` between a successful ``start()`` and ``shutdown(timeout:)``.
     public var isRunning: Bool { runningFlag.load(ordering: .acquiring) }
 
     /// `true` when called on this worker's thread, where blocking on the worker would deadlock.
-    public var isCurrentThread: Bool { thread.identity.isCurrent }
+    public var isCurrentThread: Bool { thread.isCurrent }
 
     /// Starts the thread and returns once it is running and named. Starting a running worker does nothing.
     ///
@@ -80,7 +83,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             switch state {
             case .running:
                 return
-            case .shuttingDown, .shutDown:
+            case .stopped:
                 throw AsyncWorkerError.shutDown
             case .notStarted:
                 try thread.start(executor: asUnownedTaskExecutor())
@@ -108,6 +111,18 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         fileID: StaticString = #fileID,
         line: UInt = #line
     ) -> TaskFuture<T> {
+        submit(operation, fileID: fileID, line: line, roomDeadline: .never)
+    }
+
+    /// ``submit(_:fileID:line:)`` whose wait for room (at `maxPendingTasks`) ends at `roomDeadline`: the
+    /// future is then already failed with ``AsyncWorkerError/timedOut`` and nothing was started.
+    @inlinable
+    func submit<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        fileID: StaticString,
+        line: UInt,
+        roomDeadline: Deadline
+    ) -> TaskFuture<T> {
         if !runningFlag.load(ordering: .acquiring) {
             do {
                 try start()
@@ -117,9 +132,13 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             }
         }
         let future = TaskFuture<T>(owner: thread.identity)
-        guard let slot = registry.register(future, mayWait: !thread.identity.isCurrent) else {
-            counters.recordRejection()
-            return TaskFuture(resolved: .failure(AsyncWorkerError.shutDown))
+        let slot: Int
+        switch registry.register(future, mayWait: !thread.identity.isCurrent, until: roomDeadline) {
+        case .success(let registered):
+            slot = registered
+        case .failure(let error):
+            if error == .timedOut { counters.recordTimeout() } else { counters.recordRejection() }
+            return TaskFuture(resolved: .failure(error))
         }
         let registry = self.registry
         let counters = self.counters
@@ -245,12 +264,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     }
 
     private var isShutDownOrShuttingDown: Bool {
-        lifecycle.withLock { state in
-            switch state {
-            case .notStarted, .running: false
-            case .shuttingDown, .shutDown: true
-            }
-        }
+        lifecycle.withLock { $0 == .stopped }
     }
 
     private func stopStallDetection() {
@@ -265,59 +279,56 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     ///
     /// When it returns, every future this worker handed out is resolved. It returns within `timeout`
     /// plus a grace period of one second even if a task ignores cancellation and holds the thread; the
-    /// report then says the thread is still busy (it exits when that job returns). Called from the
-    /// worker's own thread, it does not wait (the thread cannot wait for itself): pending tasks are
-    /// abandoned at once and the thread exits after the current job. Calling it again returns the first
-    /// call's report; a concurrent second call waits for the first to finish.
+    /// report then says the thread is still busy (it exits when that job returns).
+    ///
+    /// Safe from any thread and any handler:
+    /// - Called again after it finished, it returns the first call's report (marked
+    ///   ``ShutdownReport/wasAlreadyShutDown``).
+    /// - Called while another shutdown runs, it waits for that one, within its own `timeout` plus the
+    ///   grace period at most.
+    /// - Called from the worker's own thread, it does not wait (the thread cannot wait for itself):
+    ///   pending tasks are abandoned at once and the thread exits after the current job.
+    /// - Called from a handler that the shutdown itself runs (an abandoned future's ``TaskFuture/onComplete(_:)``,
+    ///   say), it returns at once: that shutdown is its caller.
+    ///
+    /// A call that returns while another is still in progress reports no drained or abandoned tasks,
+    /// `threadExited == false` and ``ShutdownReport/wasAlreadyShutDown``.
     ///
     /// - Parameter timeout: How long pending tasks may run on; `nil` lets them take as long as they need.
     /// - Returns: What happened, see ``ShutdownReport``.
     @discardableResult
     public func shutdown(timeout: Duration?) -> ShutdownReport {
         let onOwnThread = thread.identity.isCurrent
-        let claim: ShutdownClaim = lifecycle.withLock { state in
-            switch state {
-            case .notStarted:
-                let report = ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: true)
-                state = .shutDown(report)
-                return .neverStarted(report)
-            case .running:
-                let done = Latch()
-                state = .shuttingDown(done)
-                runningFlag.store(false, ordering: .releasing)
-                return .first(done)
-            case .shuttingDown(let done):
-                return .inProgress(done)
-            case .shutDown(let report):
-                return .finished(report)
+        let waitDeadline = Deadline.after(timeout).adding(Self.joinGracePeriod)
+        switch shutdownOnce.run(
+            waitingUntil: waitDeadline,
+            mayWait: !onOwnThread,
+            {
+                performShutdown(timeout: onOwnThread ? .zero : timeout, onOwnThread: onOwnThread)
             }
-        }
-
-        switch claim {
-        case .neverStarted(let report):
-            _ = registry.close()
-            thread.requestStop()
-            stopStallDetection()
+        ) {
+        case .performed(let report):
             return report
-        case .finished(var report):
+        case .alreadyDone(var report):
             report.wasAlreadyShutDown = true
             return report
-        case .inProgress(let done):
-            if onOwnThread {
-                // The first caller may be draining, which needs this very thread: don't wait for it.
-                return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
-            }
-            _ = done.wait()
-            return shutdown(timeout: timeout)
-        case .first(let done):
-            let report = performShutdown(timeout: onOwnThread ? .zero : timeout, onOwnThread: onOwnThread)
-            lifecycle.withLock { $0 = .shutDown(report) }
-            done.open()
-            return report
+        case .stillInProgress:
+            return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
         }
     }
 
     private func performShutdown(timeout: Duration?, onOwnThread: Bool) -> ShutdownReport {
+        let wasRunning = lifecycle.withLock { state in
+            defer { state = .stopped }
+            return state == .running
+        }
+        runningFlag.store(false, ordering: .releasing)
+        guard wasRunning else {
+            _ = registry.close()
+            thread.requestStop()
+            stopStallDetection()
+            return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: true)
+        }
         let pendingAtStart = registry.close()
         if !onOwnThread {
             _ = registry.waitUntilEmpty(until: Deadline.after(timeout))
@@ -348,19 +359,33 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
 
     /// Queues a job of a task that runs on this worker. Called by the Swift runtime; never drops a job,
     /// whatever the worker's state (jobs arriving after shutdown run on a serial fallback queue).
+    ///
+    /// A worker that was never started starts here: an actor whose executor is this worker works from its
+    /// first call. If the thread cannot start, the job runs on the fallback queue.
     public func enqueue(_ job: consuming ExecutorJob) {
-        thread.enqueue(UnownedJob(job))
+        let job = UnownedJob(job)
+        if !runningFlag.load(ordering: .acquiring) {
+            do {
+                try start()
+            } catch AsyncWorkerError.shutDown {
+                // Shut down: the thread has exited or is stopping; it runs the job or hands it on.
+            } catch {
+                thread.runElsewhere(job)
+                return
+            }
+        }
+        thread.enqueue(job)
     }
 
-    /// Whether the current code runs on this worker's thread (the runtime asks this for
-    /// `assumeIsolated` and isolation checks).
+    /// Whether the current code runs on this worker's thread, or (after shutdown) on the fallback queue
+    /// running one of its late jobs: the runtime asks this for `assumeIsolated` and isolation checks.
     public func isIsolatingCurrentContext() -> Bool? {
-        thread.identity.isCurrent
+        thread.isCurrent
     }
 
     public func checkIsolated() {
         precondition(
-            thread.identity.isCurrent,
+            thread.isCurrent,
             "Expected to run on the thread of ThreadWorker '\(name)', but running elsewhere."
         )
     }
@@ -370,14 +395,7 @@ extension ThreadWorker {
     private enum Lifecycle {
         case notStarted
         case running
-        case shuttingDown(Latch)
-        case shutDown(ShutdownReport)
-    }
-
-    private enum ShutdownClaim {
-        case neverStarted(ShutdownReport)
-        case first(Latch)
-        case inProgress(Latch)
-        case finished(ShutdownReport)
+        /// Shutdown has begun (or finished): never started again.
+        case stopped
     }
 }

@@ -104,7 +104,7 @@ final class WorkerThread: @unchecked Sendable {
         }
         lock.lock()
         pthread = thread
-        while phase == .notStarted { lock.wait() }
+        while phase == .notStarted { lock.waitPlainly() }
         lock.unlock()
     }
 
@@ -126,7 +126,7 @@ final class WorkerThread: @unchecked Sendable {
         case .exited:
             let executor = tag.map { $0.takeUnretainedValue().asUnownedTaskExecutor() } ?? self.executor
             lock.unlock()
-            WorkerThread.runLate(job, executor: executor)
+            runLate(job, executor: executor)
         }
     }
 
@@ -143,7 +143,7 @@ final class WorkerThread: @unchecked Sendable {
             exited.open()
             for entry in orphans {
                 let tagged = entry.tag.map { $0.takeUnretainedValue().asUnownedTaskExecutor() }
-                WorkerThread.runLate(entry.job, executor: tagged ?? executor)
+                runLate(entry.job, executor: tagged ?? executor)
             }
             return
         case .running:
@@ -206,7 +206,7 @@ final class WorkerThread: @unchecked Sendable {
                 lock.lock()
                 if workArrived || !queue.isEmpty || phase != .running { continue }
                 isIdle = true
-                lock.wait()
+                lock.waitPlainly()
                 isIdle = false
                 continue
             }
@@ -340,12 +340,38 @@ final class WorkerThread: @unchecked Sendable {
         return result
     }
 
+    /// Whether the caller runs on this thread, or on the fallback queue running one of this thread's late
+    /// jobs (which counts as the worker's context: isolation checks pass there, and a blocking call there
+    /// would wait for the queue it holds).
+    var isCurrent: Bool {
+        if identity.isCurrent { return true }
+        return Self.lateJobRunner.isCurrent
+            && Self.lateJobOwner.load(ordering: .relaxed) == UInt(bitPattern: ObjectIdentifier(self).hashValue)
+    }
+
+    /// Runs `job` on the fallback queue (the thread could not be started for it).
+    func runElsewhere(_ job: UnownedJob) {
+        let executor = lock.withLock { self.executor }
+        runLate(job, executor: executor)
+    }
+
     // Jobs that reach a worker after its thread exited run here, one at a time, so a serial executor's
     // guarantee still holds. Rare path: a closure per job is fine.
     private static let lateJobs = DispatchQueue(label: "AsyncWorker.late-jobs")
+    /// The thread running a late job right now, and the worker thread that job belongs to (the queue is
+    /// serial: one at a time).
+    private static let lateJobRunner = ThreadIdentity()
+    private static let lateJobOwner = Atomic<UInt>(0)
 
-    private static func runLate(_ job: UnownedJob, executor: UnownedTaskExecutor?) {
-        lateJobs.async {
+    private func runLate(_ job: UnownedJob, executor: UnownedTaskExecutor?) {
+        let owner = UInt(bitPattern: ObjectIdentifier(self).hashValue)
+        Self.lateJobs.async {
+            Self.lateJobOwner.store(owner, ordering: .relaxed)
+            Self.lateJobRunner.claimCurrentThread()
+            defer {
+                Self.lateJobRunner.release()
+                Self.lateJobOwner.store(0, ordering: .relaxed)
+            }
             if let executor {
                 job.runSynchronously(on: executor)
             } else {

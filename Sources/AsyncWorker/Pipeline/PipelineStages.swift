@@ -74,7 +74,10 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
     /// message's worker) and the loser is cancelled.
     @inlinable
     static func attemptOnce<D: AsyncDomain>(_ domain: D, _ input: D.Input) async throws -> D.Output {
-        guard let timeout = domain.timeout else { return try await domain.execute(input) }
+        // A huge timeout means no limit (and `Task.sleep` would trap on it).
+        guard let timeout = domain.timeout, timeout < Deadline.longestTimeout else {
+            return try await domain.execute(input)
+        }
         return try await withThrowingTaskGroup(of: D.Output.self) { group in
             group.addTask { try await domain.execute(input) }
             group.addTask {

@@ -16,9 +16,10 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     @usableFromInline
     enum Lifecycle {
         case open
-        /// Intake is closed; the first shutdown call drains and then opens the latch.
-        case draining(Latch)
-        case stopped(PipelineShutdownReport)
+        /// Intake is closed; shutdown drains what is in flight.
+        case draining
+        /// Shutdown is over: every message is settled and the subscribers are let go.
+        case stopped
     }
 
     /// An admitted message that is not released yet.
@@ -42,7 +43,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     enum Admission {
         case admitted(id: UInt64)
         /// Every slot is taken: wait for a release.
-        case mustWait(hook: (@Sendable () -> Void)?)
+        case mustWait
         case refused(AsyncWorkerError)
     }
 
@@ -83,13 +84,6 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
         var failureHandlers: [FailureHandler]
     }
 
-    enum ShutdownClaim {
-        /// This caller drains: `pending` messages hold a slot.
-        case first(Latch, pending: Int)
-        case inProgress(Latch)
-        case finished(PipelineShutdownReport)
-    }
-
     @usableFromInline let maxInFlight: Int
     @usableFromInline private(set) var lifecycle = Lifecycle.open
     @usableFromInline var lastID: UInt64 = 0
@@ -100,12 +94,8 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     @usableFromInline private(set) var outputHandlers: [OutputHandler] = []
     @usableFromInline private(set) var failureHandlers: [FailureHandler] = []
     /// Threads waiting for a slot, and threads waiting for the drain: a release wakes them.
-    @usableFromInline var slotWaiters = 0
-    @usableFromInline var drainWaiters = 0
-    /// Test hooks, called outside the lock when a caller is about to wait for a slot, and when shutdown
-    /// is about to wait for the drain.
-    @usableFromInline var slotWaitHook: (@Sendable () -> Void)?
-    var drainWaitHook: (@Sendable () -> Void)?
+    @usableFromInline private(set) var slotWaiters = 0
+    @usableFromInline private(set) var drainWaiters = 0
 
     init(maxInFlight: Int) {
         self.maxInFlight = maxInFlight
@@ -135,7 +125,7 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
     @inlinable
     mutating func admit(_ input: Input, ignoringLimit: Bool) -> Admission {
         guard isOpen else { return .refused(.shutDown) }
-        guard ignoringLimit || messages.count < maxInFlight else { return .mustWait(hook: slotWaitHook) }
+        guard ignoringLimit || messages.count < maxInFlight else { return .mustWait }
         lastID &+= 1
         messages[lastID] = Message(input: input)
         return .admitted(id: lastID)
@@ -170,18 +160,28 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
         return slotWaiters > 0 || (drainWaiters > 0 && messages.isEmpty)
     }
 
-    /// Closes intake. The first caller gets to drain; later callers wait for it or get its report.
-    mutating func beginShutdown() -> ShutdownClaim {
-        switch lifecycle {
-        case .open:
-            let done = Latch()
-            lifecycle = .draining(done)
-            return .first(done, pending: messages.count)
-        case .draining(let done):
-            return .inProgress(done)
-        case .stopped(let report):
-            return .finished(report)
-        }
+    /// A caller starts waiting for a slot (``admit(_:ignoringLimit:)`` said ``Admission/mustWait``).
+    @inlinable
+    mutating func slotWaitBegan() { slotWaiters += 1 }
+
+    /// A caller stops waiting for a slot (woken, or its deadline passed).
+    @inlinable
+    mutating func slotWaitEnded() { slotWaiters -= 1 }
+
+    /// Shutdown starts waiting for the in-flight messages; returns whether any is in flight.
+    mutating func drainWaitBegan() -> Bool {
+        drainWaiters += 1
+        return !messages.isEmpty
+    }
+
+    /// Shutdown stops waiting for the drain.
+    mutating func drainWaitEnded() { drainWaiters -= 1 }
+
+    /// Closes intake (called once, by the shutdown that drains); returns how many messages hold a slot.
+    mutating func beginShutdown() -> Int {
+        guard case .open = lifecycle else { preconditionFailure("Pipeline shutdown began twice") }
+        lifecycle = .draining
+        return messages.count
     }
 
     /// At shutdown's deadline: settles every unsettled message as abandoned, and lists the settled
@@ -204,8 +204,8 @@ struct PipelineStateMachine<Input: Sendable, Output: Sendable> {
 
     /// Records the report and lets the subscribers go: every message is settled, none will call them
     /// again, and a subscriber that captures its pipeline would otherwise keep both alive (a cycle).
-    mutating func finishShutdown(_ report: PipelineShutdownReport) {
-        lifecycle = .stopped(report)
+    mutating func finishShutdown() {
+        lifecycle = .stopped
         outputHandlers = []
         failureHandlers = []
     }

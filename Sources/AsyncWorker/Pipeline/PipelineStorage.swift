@@ -13,6 +13,15 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
     @usableFromInline var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
     @usableFromInline let monitor: PipelineMonitor
     @usableFromInline let domainNames: [String]
+    private let shutdownOnce = ShutdownOnce<PipelineShutdownReport>()
+    /// Test hooks, called with no lock held when a caller is about to wait for a slot, and when shutdown
+    /// is about to wait for the drain. Set only by tests, before the pipeline is used.
+    private let hooks = Locked(TestHooks())
+
+    private struct TestHooks {
+        var slotWait: (@Sendable () -> Void)?
+        var drainWait: (@Sendable () -> Void)?
+    }
 
     init(maxInFlight: Int, monitor: PipelineMonitor) {
         self.machine = PipelineStateMachine(maxInFlight: maxInFlight)
@@ -47,21 +56,21 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
             case .refused(let error):
                 lock.unlock()
                 return .failure(error)
-            case .mustWait(let hook):
+            case .mustWait:
                 if deadline.hasPassed {
                     lock.unlock()
                     return .failure(.timedOut)
                 }
-                if let hook, !hasAnnounced {
+                if !hasAnnounced {
                     hasAnnounced = true
                     lock.unlock()
-                    hook()
+                    announceSlotWait()
                     lock.lock()
                     continue
                 }
-                machine.slotWaiters += 1
+                machine.slotWaitBegan()
                 lock.wait(until: deadline)
-                machine.slotWaiters -= 1
+                machine.slotWaitEnded()
             }
         }
     }
@@ -113,79 +122,90 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
 
     var isOpen: Bool { lock.withLock { machine.isOpen } }
 
+    /// Runs the slot-wait test hook, if any (no lock held).
+    @usableFromInline
+    func announceSlotWait() {
+        hooks.withLock { $0.slotWait }?()
+    }
+
     /// Test hook: `hook` runs (outside the lock) whenever a caller is about to sleep for a slot.
     func setSlotWaitHook(_ hook: (@Sendable () -> Void)?) {
-        lock.withLock { machine.slotWaitHook = hook }
+        hooks.withLock { $0.slotWait = hook }
     }
 
     /// Test hook: `hook` runs (outside the lock) when shutdown, intake closed, is about to wait for the
     /// in-flight messages.
     func setDrainWaitHook(_ hook: (@Sendable () -> Void)?) {
-        lock.withLock { machine.drainWaitHook = hook }
+        hooks.withLock { $0.drainWait = hook }
     }
 
     // MARK: Shutdown
 
     /// Closes intake, waits until every in-flight message is resolved or `timeout` passes (not at all on
     /// the worker's own thread, which the messages need), then abandons the rest. See
-    /// ``Pipeline/shutdown(timeout:)``.
+    /// ``Pipeline/shutdown(timeout:)``; once-only and re-entrancy as ``ShutdownOnce`` gives them.
     func shutdown(timeout: Duration?, onWorkerThread: Bool) -> PipelineShutdownReport {
-        let claim = lock.withLock { machine.beginShutdown() }
-        switch claim {
-        case .finished(var report):
+        let waitDeadline = Deadline.after(timeout).adding(.seconds(1))
+        switch shutdownOnce.run(
+            waitingUntil: waitDeadline,
+            mayWait: !onWorkerThread,
+            {
+                performShutdown(timeout: timeout, onWorkerThread: onWorkerThread)
+            }
+        ) {
+        case .performed(let report):
+            return report
+        case .alreadyDone(var report):
             report.wasAlreadyShutDown = true
             return report
-        case .inProgress(let done):
-            if onWorkerThread {
-                // The first caller may be draining, which needs this very thread: don't wait for it.
-                return PipelineShutdownReport(drainedMessages: 0, abandonedMessages: 0, wasAlreadyShutDown: true)
-            }
-            _ = done.wait()
-            return shutdown(timeout: timeout, onWorkerThread: onWorkerThread)
-        case .first(let done, let pending):
-            // Wake callers sleeping for a slot: intake is closed, they get `.shutDown`.
-            lock.broadcast()
-            if !onWorkerThread {
-                waitUntilDrained(until: Deadline.after(timeout))
-            }
-            let abandonment = lock.withLock { machine.abandonAll() }
-            for message in abandonment.abandoned {
-                monitor.recordRun(succeeded: false)
-                let failure = PipelineFailure(
-                    input: message.input,
-                    error: AsyncWorkerError.shutDown,
-                    domain: nil,
-                    domainIndex: nil
-                )
-                for handler in abandonment.failureHandlers { handler(failure) }
-                // Resolves the future (its completion handler frees the slot) and cancels the task.
-                _ = message.future?.abandon()
-            }
-            // Settled, but their task has not returned yet (a subscriber still runs, say): resolve them
-            // now with the same outcome, so no future is left pending.
-            for (future, outcome) in abandonment.settled {
-                future.resolve(outcome)
-            }
-            let abandoned = abandonment.abandoned
-            let report = PipelineShutdownReport(
-                drainedMessages: pending - abandoned.count,
-                abandonedMessages: abandoned.count,
-                wasAlreadyShutDown: false
-            )
-            lock.withLock { machine.finishShutdown(report) }
-            done.open()
-            return report
+        case .stillInProgress:
+            return PipelineShutdownReport(drainedMessages: 0, abandonedMessages: 0, wasAlreadyShutDown: true)
         }
     }
 
-    private func waitUntilDrained(until deadline: Deadline) {
-        if let hook = lock.withLock({ machine.drainWaitHook }) { hook() }
-        lock.lock()
-        machine.drainWaiters += 1
-        while machine.inFlight > 0 {
-            if !lock.wait(until: deadline) { break }
+    private func performShutdown(timeout: Duration?, onWorkerThread: Bool) -> PipelineShutdownReport {
+        let pending = lock.withLock { machine.beginShutdown() }
+        // Wake callers sleeping for a slot: intake is closed, they get `.shutDown`.
+        lock.broadcast()
+        if !onWorkerThread {
+            waitUntilDrained(until: Deadline.after(timeout))
         }
-        machine.drainWaiters -= 1
+        let abandonment = lock.withLock { machine.abandonAll() }
+        for message in abandonment.abandoned {
+            monitor.recordRun(succeeded: false)
+            let failure = PipelineFailure(
+                input: message.input,
+                error: AsyncWorkerError.shutDown,
+                domain: nil,
+                domainIndex: nil
+            )
+            for handler in abandonment.failureHandlers { handler(failure) }
+            // Resolves the future (its completion handler frees the slot) and cancels the task.
+            _ = message.future?.abandon()
+        }
+        // Settled, but their task has not returned yet (a subscriber still runs, say): resolve them
+        // now with the same outcome, so no future is left pending.
+        for (future, outcome) in abandonment.settled {
+            future.resolve(outcome)
+        }
+        lock.withLock { machine.finishShutdown() }
+        let abandoned = abandonment.abandoned.count
+        return PipelineShutdownReport(
+            drainedMessages: pending - abandoned,
+            abandonedMessages: abandoned,
+            wasAlreadyShutDown: false
+        )
+    }
+
+    private func waitUntilDrained(until deadline: Deadline) {
+        hooks.withLock { $0.drainWait }?()
+        lock.lock()
+        var inFlight = machine.drainWaitBegan()
+        while inFlight {
+            if !lock.wait(until: deadline), deadline.hasPassed { break }
+            inFlight = machine.inFlight > 0
+        }
+        machine.drainWaitEnded()
         lock.unlock()
     }
 }

@@ -74,6 +74,9 @@ public struct RetryPolicy: Sendable {
         )
     }
 
+    /// The longest wait ``backoff(beforeAttempt:unit:)`` returns, in seconds (``Deadline/longestTimeout``).
+    @usableFromInline static let longestBackoffSeconds: Double = 1_000_000_000
+
     /// Whether `error`, thrown by attempt `attempt` (1-based), earns another attempt.
     @usableFromInline
     func shouldRetry(after error: any Error, attempt: Int) -> Bool {
@@ -87,7 +90,10 @@ public struct RetryPolicy: Sendable {
         let cap = Double(maxBackoff.components.seconds) + Double(maxBackoff.components.attoseconds) / 1e18
         let grown = min(cap, base * pow(multiplier, Double(max(0, attempt - 2))))
         let spread = grown * jitter * (2 * unit - 1)
-        return .nanoseconds(Int64(max(0, grown + spread) * 1e9))
+        // Huge values (a backoff of 10^11 s, a multiplier of 1e300) must not trap in the conversion: cap the
+        // wait at the longest timeout the library knows (about 31 years), which is "for ever" for a sleep.
+        let seconds = min(max(0, grown + spread), Self.longestBackoffSeconds)
+        return .nanoseconds(Int64(seconds * 1e9))
     }
 }
 

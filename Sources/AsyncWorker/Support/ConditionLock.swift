@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,11 +15,21 @@ import Musl
 ///
 /// The caller brackets every access to the state it protects with ``lock()``/``unlock()`` (or
 /// ``withLock(_:)``) and re-checks its predicate after every ``wait(until:)``: wake-ups can be spurious.
+///
+/// On the main thread, ``wait(until:)`` follows the main-thread waiting policy (see ``MainRunLoop``): it
+/// releases the lock and runs the main run loop for a slice instead of sleeping, and ``signal()`` and
+/// ``broadcast()`` wake such a waiter by posting an empty main-queue block. Waits that must never run
+/// main-queue work (a thread-start handshake, a worker's idle sleep) use ``waitPlainly(until:)``.
 @usableFromInline
 final class ConditionLock: @unchecked Sendable {
     // @unchecked: the pthread objects are used only through their own thread-safe C API.
     @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
     @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// Main-thread waiters in a run-loop slice (changed under the lock, read by wakers without it).
+    @usableFromInline let runLoopWaiters = Atomic<Int>(0)
+    /// Wake-ups sent while a main-thread waiter was in a run-loop slice: tells a waiter whose slice was
+    /// refused whether it missed one.
+    private let runLoopWakeUps = Atomic<UInt64>(0)
 
     /// - Parameter spinsWhenContended: Spin briefly before sleeping when the lock is held (glibc's adaptive
     ///   mutex; a plain one elsewhere). For a lock two busy threads take in turn, with a few instructions
@@ -70,21 +82,63 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Wakes one waiter. The lock need not be held.
     @inlinable @inline(__always)
-    func signal() { pthread_cond_signal(condition) }
+    func signal() {
+        if runLoopWaiters.load(ordering: .relaxed) > 0 { wakeRunLoopWaiter() }
+        pthread_cond_signal(condition)
+    }
 
     /// Wakes every waiter. The lock need not be held.
     @usableFromInline
-    func broadcast() { pthread_cond_broadcast(condition) }
+    func broadcast() {
+        if runLoopWaiters.load(ordering: .relaxed) > 0 { wakeRunLoopWaiter() }
+        pthread_cond_broadcast(condition)
+    }
+
+    @usableFromInline
+    func wakeRunLoopWaiter() {
+        runLoopWakeUps.add(1, ordering: .relaxed)
+        MainRunLoop.wake()
+    }
 
     /// Atomically releases the lock and sleeps until signalled or until `deadline`; holds the lock again
     /// on return. Returns `false` if the deadline passed. The lock must be held.
+    ///
+    /// On the main thread (unless the policy is to block) it runs the main run loop for one slice instead,
+    /// with the lock released; the return is then a spurious wake-up unless the deadline passed.
     @usableFromInline @discardableResult
     func wait(until deadline: Deadline = .never) -> Bool {
+        if MainRunLoop.shouldServiceOnCurrentThread {
+            return waitServicingMainRunLoop(until: deadline)
+        }
+        return waitPlainly(until: deadline)
+    }
+
+    /// ``wait(until:)`` that never services the main run loop.
+    @usableFromInline @discardableResult
+    func waitPlainly(until deadline: Deadline = .never) -> Bool {
         if deadline == .never {
             pthread_cond_wait(condition, mutex)
             return true
         }
         var spec = deadline.posixTimespec
         return pthread_cond_timedwait(condition, mutex, &spec) != ETIMEDOUT
+    }
+
+    private func waitServicingMainRunLoop(until deadline: Deadline) -> Bool {
+        if deadline.hasPassed { return false }
+        // Counted under the lock: a waker's state change (under the lock) comes after this, so its
+        // signal sees the count and wakes the run loop.
+        runLoopWaiters.add(1, ordering: .relaxed)
+        let wakeUpsBefore = runLoopWakeUps.load(ordering: .relaxed)
+        unlock()
+        let serviced = MainRunLoop.runOnce(until: deadline.nanoseconds)
+        lock()
+        runLoopWaiters.subtract(1, ordering: .relaxed)
+        if serviced || runLoopWakeUps.load(ordering: .relaxed) != wakeUpsBefore {
+            return !deadline.hasPassed
+        }
+        // Refused (inside a main-queue block): main-queue work cannot run here anyway. No wake-up came
+        // while the lock was released, and any later one signals the condition: sleep on it.
+        return waitPlainly(until: deadline)
     }
 }

@@ -20,7 +20,7 @@ struct Deadline: Comparable, Sendable {
 
     /// Durations at or above this are treated as "no timeout" (about 31 years): far beyond any real
     /// wait, and small enough that the nanosecond arithmetic below can never overflow.
-    static let longestTimeout: Duration = .seconds(1_000_000_000)
+    @usableFromInline static let longestTimeout: Duration = .seconds(1_000_000_000)
 
     @usableFromInline static var now: Deadline {
         var spec = timespec()
@@ -35,6 +35,12 @@ struct Deadline: Comparable, Sendable {
     static func after(_ timeout: Duration?) -> Deadline {
         guard let nanos = Self.nanoseconds(of: timeout) else { return .never }
         return Deadline(nanoseconds: Deadline.now.nanoseconds.addingClampedToMax(nanos))
+    }
+
+    /// This deadline moved later by `duration` (clamped; ``never`` stays ``never``).
+    func adding(_ duration: Duration) -> Deadline {
+        guard self != .never, let nanos = Self.nanoseconds(of: duration) else { return .never }
+        return Deadline(nanoseconds: nanoseconds.addingClampedToMax(nanos))
     }
 
     /// `timeout` in whole nanoseconds, clamped at zero; `nil` for "no timeout" (nil or huge).

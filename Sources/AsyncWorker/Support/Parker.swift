@@ -8,14 +8,19 @@ import Glibc
 import Musl
 #endif
 
-/// A one-permit sleep/wake-up primitive owned by one thread, reused for every blocking wait that thread
-/// makes, so a blocking call allocates no synchronisation object of its own.
+/// A one-permit sleep/wake-up primitive for one blocking wait of one thread. Each thread keeps its
+/// parkers and reuses them for every wait it makes, so a blocking call allocates no synchronisation object
+/// of its own.
+///
+/// Waits can nest on one thread: a main thread waiting in a blocking call services its run loop, and a
+/// main-queue block run there may make a blocking call of its own. Each nesting level gets its own parker
+/// (``withCurrent(_:)``), so an inner wait can never consume the wake-up meant for the outer one.
 ///
 /// ``unpark()`` leaves a permit that the next ``park(until:)`` consumes, so a wake-up is never lost even
 /// if it comes before the owner sleeps. A stale permit (from a wait that timed out) only causes one early
 /// return: every caller re-checks its own predicate in a loop.
 ///
-/// Spin, then sleep: the owner first polls for the permit for up to ``spinBudget``, yielding the CPU
+/// Spin, then sleep: the owner first polls for the permit for up to ``spinBudgetNanoseconds``, yielding the CPU
 /// (`sched_yield`) on every poll, and only then sleeps on a condition variable. When the waker runs on
 /// another CPU (the common case for a quick operation on a 2-core machine) the hand-off completes without
 /// a system call on either side; when both threads share a CPU, the yield hands the CPU to the waker
@@ -34,9 +39,6 @@ final class Parker: @unchecked Sendable {
     /// The owner is the main thread, running the main run loop while it waits.
     private static let parkedOnRunLoop: UInt8 = 3
 
-    /// The longest slice the main thread spends in the run loop before re-checking its deadline.
-    static let runLoopSliceNanoseconds: UInt64 = 10_000_000
-
     /// How long before a deadline the main thread leaves the run loop to poll the rest.
     static let runLoopGuardNanoseconds: UInt64 = 2_000_000
 
@@ -47,15 +49,15 @@ final class Parker: @unchecked Sendable {
     /// timer slack (50 µs) and the wake-up latency.
     static let precisionGuardNanoseconds: UInt64 = 200_000
 
-    /// The calling thread's parker, created on first use and released when the thread exits.
+    /// Runs `body` with a parker of the calling thread that no enclosing wait on this thread is using.
+    /// `body` parks on it (only this thread may) and hands it to wakers; it must not keep it afterwards
+    /// except in places a late ``unpark()`` is harmless (a stale permit).
     @usableFromInline
-    static var current: Parker {
-        if let existing = pthread_getspecific(parkerKey) {
-            return Unmanaged<Parker>.fromOpaque(existing).takeUnretainedValue()
-        }
-        let parker = Parker()
-        pthread_setspecific(parkerKey, Unmanaged.passRetained(parker).toOpaque())
-        return parker
+    static func withCurrent<R, E: Error>(_ body: (Parker) throws(E) -> R) throws(E) -> R {
+        let stack = ParkerStack.current
+        let parker = stack.push()
+        defer { stack.pop() }
+        return try body(parker)
     }
 
     /// Sleeps until a permit is available (consuming it) or `deadline` passes.
@@ -73,9 +75,14 @@ final class Parker: @unchecked Sendable {
         if consumePermit() { return true }
         let now = Deadline.now.nanoseconds
         if poll(until: min(now &+ Self.spinBudgetNanoseconds, deadline.nanoseconds)) { return true }
-        if Thread.isMainThread && MainThreadWaiting.policy == .serviceRunLoop {
-            return parkServicingMainRunLoop(until: deadline)
+        if MainRunLoop.shouldServiceOnCurrentThread, let woken = parkServicingMainRunLoop(until: deadline) {
+            return woken
         }
+        return sleepAndPoll(until: deadline)
+    }
+
+    /// Sleeps on the condition variable until shortly before `deadline`, then polls the rest.
+    private func sleepAndPoll(until deadline: Deadline) -> Bool {
         if deadline == .never {
             return sleep(until: .never) ?? true
         }
@@ -98,7 +105,7 @@ final class Parker: @unchecked Sendable {
             return true
         }
         while true {
-            let signalled = lock.wait(until: deadline)
+            let signalled = lock.waitPlainly(until: deadline)
             if consumePermit() { return true }
             if !signalled {
                 // Leave the parked state, unless a permit slipped in at the last moment.
@@ -110,7 +117,11 @@ final class Parker: @unchecked Sendable {
 
     /// Waits on the main thread while running the main run loop, so main-queue work (main-actor jobs)
     /// can run meanwhile. ``unpark()`` wakes the run loop by scheduling an empty main-queue block.
-    private func parkServicingMainRunLoop(until deadline: Deadline) -> Bool {
+    ///
+    /// Returns `nil` if the run loop refused to run (the caller is inside a main-queue block or a
+    /// main-actor job, where CoreFoundation does not re-enter the main queue): the caller then sleeps
+    /// plainly instead of spinning on a run loop that returns at once.
+    private func parkServicingMainRunLoop(until deadline: Deadline) -> Bool? {
         guard
             state.compareExchange(expected: Self.empty, desired: Self.parkedOnRunLoop, ordering: .acquiring)
                 .exchanged
@@ -128,9 +139,12 @@ final class Parker: @unchecked Sendable {
                 if state.exchange(Self.empty, ordering: .acquiring) == Self.notified { return true }
                 return poll(until: deadline.nanoseconds)
             }
-            let sliceEnd = min(wakeEarly, now &+ Self.runLoopSliceNanoseconds)
-            let seconds = Double(sliceEnd &- now) / 1e9
-            _ = RunLoop.main.run(mode: .default, before: Date(timeIntervalSinceNow: seconds))
+            if !MainRunLoop.runOnce(until: min(wakeEarly, now &+ MainRunLoop.sliceNanoseconds)) {
+                // Refused: leave the run-loop state (a permit that arrived meanwhile is kept) and let the
+                // caller sleep on the condition variable.
+                if state.exchange(Self.empty, ordering: .acquiring) == Self.notified { return true }
+                return nil
+            }
         }
     }
 
@@ -140,7 +154,7 @@ final class Parker: @unchecked Sendable {
         let previous = state.exchange(Self.notified, ordering: .releasing)
         if previous == Self.parkedOnRunLoop {
             // The main thread waits in its run loop: a main-queue block makes the run loop return.
-            DispatchQueue.main.async {}
+            MainRunLoop.wake()
             return
         }
         guard previous == Self.parked else { return }
@@ -166,10 +180,38 @@ final class Parker: @unchecked Sendable {
     }
 }
 
-private let parkerKey: pthread_key_t = {
+/// The parkers of one thread, one per nesting level of its waits. Used only by its thread.
+final class ParkerStack {
+    private var parkers: [Parker] = []
+    private var depth = 0
+
+    /// The calling thread's stack, created on first use and released when the thread exits.
+    static var current: ParkerStack {
+        if let existing = pthread_getspecific(parkerStackKey) {
+            return Unmanaged<ParkerStack>.fromOpaque(existing).takeUnretainedValue()
+        }
+        let stack = ParkerStack()
+        pthread_setspecific(parkerStackKey, Unmanaged.passRetained(stack).toOpaque())
+        return stack
+    }
+
+    /// The parker for a wait one level deeper than the waits in progress on this thread.
+    func push() -> Parker {
+        defer { depth += 1 }
+        if depth == parkers.count { parkers.append(Parker()) }
+        return parkers[depth]
+    }
+
+    /// Ends the innermost wait.
+    func pop() {
+        depth -= 1
+    }
+}
+
+private let parkerStackKey: pthread_key_t = {
     var key = pthread_key_t()
     let status = pthread_key_create(&key) { pointer in
-        if let pointer { Unmanaged<Parker>.fromOpaque(pointer).release() }
+        if let pointer { Unmanaged<ParkerStack>.fromOpaque(pointer).release() }
     }
     precondition(status == 0, "pthread_key_create failed: \(status)")
     return key

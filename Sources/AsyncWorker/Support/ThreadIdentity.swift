@@ -24,6 +24,9 @@ final class ThreadIdentity: Sendable {
         threadID.store(0, ordering: .relaxed)
     }
 
+    /// An id of the calling thread, unique among the threads alive (never 0).
+    static var currentThreadID: UInt { UInt(pthread_self()) }
+
     /// Whether the caller runs on the owner thread.
     @usableFromInline
     var isCurrent: Bool {

@@ -1,0 +1,80 @@
+/// Runs a component's shutdown at most once, and answers every other call without deadlock.
+///
+/// The first call performs the shutdown on its own thread and records the report. A later call gets that
+/// report. A call that arrives while the first is still running waits for it, until its own deadline at
+/// most, unless waiting could never end:
+/// - it comes from the thread performing the shutdown (a completion handler or subscriber the shutdown
+///   called, re-entering), or
+/// - the caller says it may not wait (the component's own thread, which the first call may need).
+/// Those calls, and a wait whose deadline passes, get ``Outcome/stillInProgress`` at once.
+///
+/// Shared by every component with a shutdown: ``ThreadWorker``, ``Pipeline``, ``BlockingThreadPool``.
+final class ShutdownOnce<Report: Sendable>: @unchecked Sendable {
+    // @unchecked: `state` is read and written only while `lock` is held.
+    private let lock = ConditionLock()
+    private var state = State.notBegun  // protected by `lock`
+
+    private enum State {
+        case notBegun
+        case inProgress(thread: UInt)
+        case finished(Report)
+    }
+
+    enum Outcome {
+        /// This call performed the shutdown.
+        case performed(Report)
+        /// An earlier call performed it (this one may have waited for it to finish).
+        case alreadyDone(Report)
+        /// Another call is performing it, and this one could not wait for it or its deadline passed.
+        case stillInProgress
+    }
+
+    /// Whether a shutdown has begun (it may still be in progress).
+    var hasBegun: Bool {
+        lock.withLock {
+            if case .notBegun = state { return false }
+            return true
+        }
+    }
+
+    /// Performs the shutdown with `perform` if no call has begun one; otherwise returns the first call's
+    /// report, waiting for it until `deadline` (following the main-thread waiting policy) when `mayWait`
+    /// and this thread is not the one performing it.
+    func run(waitingUntil deadline: Deadline, mayWait: Bool, _ perform: () -> Report) -> Outcome {
+        let me = ThreadIdentity.currentThreadID
+        lock.lock()
+        switch state {
+        case .notBegun:
+            state = .inProgress(thread: me)
+            lock.unlock()
+            let report = perform()
+            lock.withLock { state = .finished(report) }
+            lock.broadcast()
+            return .performed(report)
+        case .finished(let report):
+            lock.unlock()
+            return .alreadyDone(report)
+        case .inProgress(let thread):
+            guard mayWait, thread != me else {
+                lock.unlock()
+                return .stillInProgress
+            }
+            while true {
+                if case .finished(let report) = state {
+                    lock.unlock()
+                    return .alreadyDone(report)
+                }
+                if !lock.wait(until: deadline), deadline.hasPassed {
+                    let outcome: Outcome
+                    if case .finished(let report) = state {
+                        outcome = .alreadyDone(report)
+                    } else {
+                        outcome = .stillInProgress
+                    }
+                    lock.unlock()
+                    return outcome
+                }
+            }
+        }
+    }
+}
