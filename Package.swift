@@ -8,7 +8,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "AsyncWorker"),
-        .testTarget(name: "AsyncWorkerTests", dependencies: ["AsyncWorker", "PipelineDemoCore"]),
+        .testTarget(
+            name: "AsyncWorkerTests",
+            dependencies: ["AsyncWorker", "PipelineDemoCore", "main-thread-checks"]
+        ),
+        // Scenarios that need a real main thread; `MainThreadHardeningTests` runs them as processes.
+        .executableTarget(name: "main-thread-checks", dependencies: ["AsyncWorker"], path: "Tests/MainThreadChecks"),
         .executableTarget(name: "blocking-call", dependencies: ["AsyncWorker"], path: "Examples/BlockingCall"),
         .executableTarget(name: "fire-and-forget", dependencies: ["AsyncWorker"], path: "Examples/FireAndForget"),
         .executableTarget(name: "cancel-demo", dependencies: ["AsyncWorker"], path: "Examples/CancelDemo"),

@@ -104,7 +104,8 @@ public final class BlockingThreadPool: Sendable {
     /// its thread is detached and exits when the job returns (its result is dropped), and the report says
     /// the threads did not all exit. Called from one of the pool's own threads, it does not wait (a thread
     /// cannot wait for itself): everything is ended at once. Calling it again returns the first report; a
-    /// concurrent call waits for the first. A pool is never restarted.
+    /// concurrent call waits for the first, within its own `timeout` plus one second. A pool is never
+    /// restarted.
     ///
     /// - Parameter timeout: How long queued and running jobs may go on; `nil` waits as long as they take.
     /// - Returns: ``ShutdownReport/drainedTasks`` counts the jobs that finished during the shutdown,

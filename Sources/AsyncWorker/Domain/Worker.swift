@@ -22,7 +22,7 @@ public protocol Worker: AnyObject, Sendable {
     /// Stops intake, lets pending tasks finish until `timeout` (`nil`: as long as they take), cancels
     /// what remains, resolves every future still pending with ``AsyncWorkerError/shutDown`` and joins
     /// the thread. Calling it again returns the first report. Never throws, never hangs past the
-    /// timeout plus a short grace period.
+    /// timeout plus a short grace period, from any thread and from any handler it runs.
     @discardableResult
     func shutdown(timeout: Duration?) -> ShutdownReport
 }

@@ -171,6 +171,12 @@ final class WorkerThread: @unchecked Sendable {
         return hasExited
     }
 
+    /// Waits until the thread has left its loop, or `deadline` passes; returns whether it has. Neither
+    /// joins nor detaches it.
+    func waitForExit(until deadline: Deadline) -> Bool {
+        exited.wait(until: deadline)
+    }
+
     /// Lets a thread that will never be joined (shutdown called from the thread itself) be reclaimed.
     func detach() {
         if let thread = lock.withLock({ () -> pthread_t? in

@@ -28,8 +28,9 @@ public protocol AsyncDomain<Input, Output>: Sendable {
     var retryPolicy: RetryPolicy { get }
 
     /// How long one attempt may run before it is cancelled and fails with ``DomainTimedOut``;
-    /// `nil` (the default) means no limit. The timeout works through cancellation: an attempt that
-    /// ignores cancellation holds the message until it returns.
+    /// `nil` (the default) means no limit, and so does a huge value (about 31 years or more; no trap).
+    /// The timeout works through cancellation: an attempt that ignores cancellation holds the message until
+    /// it returns.
     var timeout: Duration? { get }
 
     /// Processes one message.

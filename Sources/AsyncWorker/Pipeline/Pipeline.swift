@@ -255,7 +255,9 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///
     /// Called on the worker's own thread it does not wait (the messages need that thread): it abandons
     /// what is in flight at once. Calling it again returns the first call's report; a concurrent second
-    /// call waits for the first.
+    /// call waits for the first, within its own `timeout` plus one second. Called from a subscriber that
+    /// this shutdown itself runs (an ``onFailure(_:)`` told of an abandoned message, say: "stop on the
+    /// first failure"), it returns at once, marked ``PipelineShutdownReport/wasAlreadyShutDown``.
     ///
     /// - Parameter timeout: How long in-flight messages may run on; `nil` waits as long as they take.
     /// - Returns: How many messages drained and how many were abandoned.
