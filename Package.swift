@@ -3,6 +3,9 @@ import PackageDescription
 
 let package = Package(
     name: "AsyncWorker",
+    // What the library uses (Atomic, Mutex, task executors, clocks) needs these releases; nothing needs the
+    // 26 releases. Linux: glibc and musl.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "AsyncWorker", targets: ["AsyncWorker"])
     ],

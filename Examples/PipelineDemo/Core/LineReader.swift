@@ -1,18 +1,25 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
+#if canImport(Darwin)
+import Darwin
 #elseif canImport(Musl)
 import Musl
-#elseif canImport(Darwin)
-import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+
+// `FILE` is an opaque struct on musl, so its streams are `OpaquePointer`s there.
+#if canImport(Musl)
+private typealias CFile = OpaquePointer
+#else
+private typealias CFile = UnsafeMutablePointer<FILE>
 #endif
 
 /// The lines of a file or of standard input, read lazily one at a time (`getline`), so an input of any
 /// size is processed in constant memory. Invalid UTF-8 is replaced, not fatal: such a line simply fails
 /// to parse. A trailing `\r` (Windows line ends) is dropped.
 public final class LineReader: Sequence {
-    private let file: UnsafeMutablePointer<FILE>
+    private let file: CFile
     private let ownsFile: Bool
 
     /// Opens the file at `path`, or standard input for `"-"`.

@@ -1,11 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// A bounded pool of dedicated threads that runs blocking, synchronous work for async code, so the
 /// cooperative pool's threads are never held by it.
 ///
@@ -17,12 +11,13 @@ import Musl
 ///
 /// Threads are started on demand, up to ``size``: an idle pool owns no thread, and a thread, once started,
 /// stays until ``shutdown(timeout:)``. Jobs start in submission order (FIFO). Each thread is named from
-/// inside the thread `"<name>-<index>"`, cut to the 15 bytes Linux keeps (the index is kept; the name is
+/// inside the thread `"<name>-<index>"`, cut to the bytes the OS keeps — 15 on Linux, 63 on Darwin (the
+/// index is kept; the name is
 /// cut at a character boundary).
 ///
 /// The global ``runSyncTask(_:)`` uses ``shared``.
 public final class BlockingThreadPool: Sendable {
-    /// The name given at creation; threads are named `"<name>-<index>"` (at most 15 bytes).
+    /// The name given at creation; threads are named `"<name>-<index>"` (at most 15 bytes on Linux).
     public let name: String
     /// The most threads the pool runs at once: the most jobs that run at the same time.
     public let size: Int
@@ -50,7 +45,8 @@ public final class BlockingThreadPool: Sendable {
     /// Creates a pool; its threads start when work arrives.
     ///
     /// - Parameters:
-    ///   - name: The threads' name prefix; each is named `"<name>-<index>"`, cut to 15 bytes.
+    ///   - name: The threads' name prefix; each is named `"<name>-<index>"`, cut to 15 bytes on
+    ///     Linux (63 on Darwin).
     ///   - size: The most threads, hence the most jobs running at once. Values below 1 mean 1.
     public init(name: String, size: Int = BlockingThreadPool.defaultSize) {
         self.name = name
@@ -212,7 +208,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     /// One OS thread of the pool; guarded by the pool's lock.
     private final class PoolThread {
         let index: Int
-        var pthread: pthread_t?
+        var osThread: OSThread?
         var osThreadID: UInt = 0
         var hasExited = false
         var isBusy = false
@@ -300,47 +296,29 @@ final class BlockingPoolStorage: @unchecked Sendable {
     /// Starts one more thread (the lock is held); returns the error if the OS refuses.
     private func startThread() -> (any Error)? {
         let record = PoolThread(index: threads.count)
-        let context = Unmanaged.passRetained(ThreadContext(storage: self, record: record)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread,
-            nil,
-            { context in
-                let context = Unmanaged<ThreadContext>.fromOpaque(context!).takeRetainedValue()
-                context.storage.threadBody(context.record)
-                return nil
-            },
-            context
-        )
-        guard status == 0 else {
-            Unmanaged<ThreadContext>.fromOpaque(context).release()
-            return AsyncWorkerError.threadStartFailed(errno: status)
-        }
-        record.pthread = thread
-        threads.append(record)
-        return nil
-    }
-
-    private final class ThreadContext {
-        let storage: BlockingPoolStorage
-        let record: PoolThread
-        init(storage: BlockingPoolStorage, record: PoolThread) {
-            self.storage = storage
-            self.record = record
+        // The thread names itself and then takes the lock in its body: the handshake does not need the
+        // lock this caller holds.
+        switch OSThread.spawn(name: Self.threadName(name, index: record.index), body: { self.threadBody(record) }) {
+        case .success(let thread):
+            record.osThread = thread
+            threads.append(record)
+            return nil
+        case .failure(let error):
+            return AsyncWorkerError.threadStartFailed(errno: error.errno)
         }
     }
 
-    /// The OS name of thread `index`: `"<name>-<index>"` in at most 15 bytes, the suffix always kept.
+    /// The OS name of thread `index`: `"<name>-<index>"` in at most the bytes the OS keeps (15 on Linux),
+    /// the suffix always kept.
     static func threadName(_ name: String, index: Int) -> String {
         let suffix = "-\(index)"
-        let prefixBudget = max(0, WorkerThread.maximumOSNameBytes - suffix.utf8.count)
-        return WorkerThread.osName(for: name, maxBytes: prefixBudget) + suffix
+        let prefixBudget = max(0, OSThread.maximumNameBytes - suffix.utf8.count)
+        return ThreadName.osName(for: name, maxBytes: prefixBudget) + suffix
     }
 
     private func threadBody(_ record: PoolThread) {
-        WorkerThread.setCurrentThreadName(Self.threadName(name, index: record.index))
         lock.lock()
-        record.osThreadID = ThreadIdentity.currentThreadID
+        record.osThreadID = OSThread.currentID
         while true {
             if queuedCount > 0 {
                 let job = queue[queueHead]
@@ -394,19 +372,19 @@ final class BlockingPoolStorage: @unchecked Sendable {
     func releaseThreads() {
         lock.lock()
         lifecycle = .stopping
-        let handles = threads.compactMap { record -> pthread_t? in
-            defer { record.pthread = nil }
-            return record.pthread
+        let handles = threads.compactMap { record -> OSThread? in
+            defer { record.osThread = nil }
+            return record.osThread
         }
         lock.unlock()
         lock.broadcast()
-        for handle in handles { pthread_detach(handle) }
+        for handle in handles { handle.detach() }
     }
 
     // MARK: Shutdown
 
     func shutdown(timeout: Duration?) -> ShutdownReport {
-        let me = ThreadIdentity.currentThreadID
+        let me = OSThread.currentID
         let onOwnThread = lock.withLock { threads.contains { $0.osThreadID == me && !$0.hasExited } }
         // A concurrent call waits for the first one within its own timeout plus a grace period.
         let waitDeadline = Deadline.after(timeout).adding(.seconds(1))
@@ -428,7 +406,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
     }
 
     private func performShutdown(timeout: Duration?, onOwnThread: Bool) -> ShutdownReport {
-        let me = ThreadIdentity.currentThreadID
+        let me = OSThread.currentID
         lock.lock()
         lifecycle = .stopping
         drainedDuringShutdown = 0
@@ -450,12 +428,12 @@ final class BlockingPoolStorage: @unchecked Sendable {
         for job in abandoned { job.phase = .finished }
         let drained = drainedDuringShutdown
         // Idle threads exit promptly and are joined; busy ones (and the calling thread) are detached.
-        var toJoin: [pthread_t] = []
-        var toDetach: [pthread_t] = []
+        var toJoin: [OSThread] = []
+        var toDetach: [OSThread] = []
         var allExit = true
         for record in threads {
-            guard let handle = record.pthread else { continue }
-            record.pthread = nil
+            guard let handle = record.osThread else { continue }
+            record.osThread = nil
             if record.isBusy || record.osThreadID == me {
                 toDetach.append(handle)
                 allExit = false
@@ -467,8 +445,8 @@ final class BlockingPoolStorage: @unchecked Sendable {
         lock.broadcast()
 
         for job in abandoned { job.fail(AsyncWorkerError.shutDown) }
-        for handle in toDetach { pthread_detach(handle) }
-        for handle in toJoin { pthread_join(handle, nil) }
+        for handle in toDetach { handle.detach() }
+        for handle in toJoin { handle.join() }
 
         return ShutdownReport(drainedTasks: drained, abandonedTasks: abandoned.count, threadExited: allExit)
     }

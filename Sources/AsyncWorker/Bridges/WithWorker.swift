@@ -18,7 +18,7 @@
 /// with `await runSyncTask { worker.shutdown(timeout: …) }`.
 ///
 /// - Parameters:
-///   - name: The worker's thread name (Linux keeps its first 15 bytes).
+///   - name: The worker's thread name (Linux keeps its first 15 bytes, Darwin 63).
 ///   - shutdownTimeout: How long pending work may run on after `body` ends; `nil` (the default) waits as
 ///     long as it takes, like a task group awaiting its children.
 ///   - body: The code that uses the worker, run on the calling thread.

@@ -1,12 +1,6 @@
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The eventual outcome of a task started on a worker: wait for it from synchronous code, await it from
 /// async code, observe it with a handler, or cancel the task.
 ///
@@ -45,10 +39,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// Runs `body` on the state under the future's lock. `body` must not call out to user code.
     @inlinable @inline(__always)
     func withState<R>(_ body: (inout State) -> R) -> R {
-        let mutex = LockStripes.mutex(for: self)
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body(&_state)
+        LockStripes.withLock(for: self) { body(&_state) }
     }
 
     // MARK: Waiting from synchronous code

@@ -112,6 +112,19 @@ public struct LatencySummary: Sendable, Equatable, CustomStringConvertible {
         self.max = max
     }
 
+    /// A summary of `histogram`'s nanosecond counts.
+    init(_ histogram: LatencyHistogram.Summary) {
+        func duration(_ nanoseconds: UInt64) -> Duration { .nanoseconds(Int64(clamping: nanoseconds)) }
+        self.init(
+            count: histogram.count,
+            mean: duration(histogram.mean),
+            p50: duration(histogram.p50),
+            p90: duration(histogram.p90),
+            p99: duration(histogram.p99),
+            max: duration(histogram.max)
+        )
+    }
+
     public var description: String {
         guard count > 0 else { return "no samples" }
         return "p50 \(p50.compactDescription), p90 \(p90.compactDescription), p99 \(p99.compactDescription), "

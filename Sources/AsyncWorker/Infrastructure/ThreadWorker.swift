@@ -21,10 +21,10 @@ import Synchronization
 /// (`nonisolated var unownedExecutor: UnownedSerialExecutor { worker.asUnownedSerialExecutor() }`);
 /// keep the worker alive as long as the actor.
 ///
-/// - Important: The thread's OS name is `name` cut to 15 UTF-8 bytes (at a character boundary), because
-///   Linux keeps no more; ``name`` keeps the full name.
+/// - Important: The thread's OS name is `name` cut, at a character boundary, to the UTF-8 bytes the OS
+///   keeps: 15 on Linux, 63 on Darwin; ``name`` keeps the full name.
 public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
-    /// The name given at creation (the thread's OS name is its first 15 bytes).
+    /// The name given at creation (the thread's OS name is its first 15 bytes on Linux, 63 on Darwin).
     public let name: String
     @usableFromInline let thread: WorkerThread
     @usableFromInline let registry: PendingRegistry
@@ -46,7 +46,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
 
     /// Creates a worker; its thread starts on ``start()`` or on the first submission.
     /// - Parameters:
-    ///   - name: The thread's name; Linux keeps its first 15 UTF-8 bytes.
+    ///   - name: The thread's name; Linux keeps its first 15 UTF-8 bytes, Darwin 63.
     ///   - maxPendingTasks: How many submitted tasks may be pending (not yet finished) at once. At the
     ///     limit, ``submit(_:)`` — and so every blocking or fire-and-forget call — waits until an eighth
     ///     of them have finished before it starts another: a producer that outruns the worker is held
@@ -214,7 +214,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             rejected: counters.rejected.load(ordering: .relaxed),
             throttled: totals.throttled,
             stalls: counters.stalls.load(ordering: .relaxed),
-            startLatency: counters.startLatency.summary()
+            startLatency: LatencySummary(counters.startLatency.summary())
         )
     }
 

@@ -2,12 +2,6 @@ import Dispatch
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// One dedicated OS thread and its FIFO queue of jobs: the engine under ``ThreadWorker``.
 ///
 /// Jobs are stored as `UnownedJob`s (two words each with their optional tag, no closure per job). The thread takes the whole queue
@@ -27,7 +21,7 @@ import Musl
 final class WorkerThread: @unchecked Sendable {
     // @unchecked: `queue`, `phase`, `isIdle`, `executor` and `enqueuedJobs` are read and written only
     // while `lock` is held (the thread reads `executor` once, under the lock, before running anything);
-    // `pthread` is written by `start()` and read by `join(until:)`, which shutdown orders after it.
+    // `osThread` is written by `start()` and taken by `join(until:)` or `detach()`, under `lock`.
     enum Phase {
         case notStarted
         case running
@@ -51,7 +45,7 @@ final class WorkerThread: @unchecked Sendable {
     private var isIdle = false
     /// The task executor the jobs run on (the owning ``ThreadWorker``).
     private var executor: UnownedTaskExecutor?
-    private var pthread: pthread_t?
+    private var osThread: OSThread?
 
     // Published by the thread around each job; read by `runningJob()` and `queueDepth` (a seqlock:
     // the sequence is odd while a job runs, and the other fields describe that job only if the sequence
@@ -64,9 +58,6 @@ final class WorkerThread: @unchecked Sendable {
     /// While on, the thread stamps each job with its start time and site (stall detection). Read once
     /// per batch.
     @usableFromInline let isStampingJobs = Atomic<Bool>(false)
-
-    /// Linux keeps at most 15 bytes of a thread's name (16 with the terminating NUL).
-    static let maximumOSNameBytes = 15
 
     /// How long an idle thread polls for new work before it sleeps.
     static let idleSpinNanoseconds: UInt64 = 20_000
@@ -87,25 +78,20 @@ final class WorkerThread: @unchecked Sendable {
         self.executor = executor
         lock.unlock()
 
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(
-            &thread,
-            nil,
-            { context in
-                Unmanaged<WorkerThread>.fromOpaque(context!).takeRetainedValue().runLoop()
-                return nil
-            },
-            context
-        )
-        guard status == 0 else {
-            Unmanaged<WorkerThread>.fromOpaque(context).release()
-            throw .threadStartFailed(errno: status)
+        // The new thread retains `self` through the closures until its loop ends.
+        let spawned = OSThread.spawn(name: name, setup: { self.claimThread() }, body: { self.runLoop() })
+        switch spawned {
+        case .success(let thread):
+            lock.withLock { osThread = thread }
+        case .failure(let error):
+            throw .threadStartFailed(errno: error.errno)
         }
-        lock.lock()
-        pthread = thread
-        while phase == .notStarted { lock.waitPlainly() }
-        lock.unlock()
+    }
+
+    /// Runs on the new thread before `start()` returns: from here on, the thread is the worker's.
+    private func claimThread() {
+        identity.claimCurrentThread()
+        lock.withLock { phase = .running }
     }
 
     /// Appends a job; wakes the thread if it sleeps. `tag` is the job's task executor when the task was
@@ -162,11 +148,8 @@ final class WorkerThread: @unchecked Sendable {
     /// ``requestStop()``, never from the thread itself.
     func join(until deadline: Deadline) -> Bool {
         let hasExited = exited.wait(until: deadline)
-        if let thread = lock.withLock({ () -> pthread_t? in
-            defer { pthread = nil }
-            return pthread
-        }) {
-            if hasExited { pthread_join(thread, nil) } else { pthread_detach(thread) }
+        if let thread = takeOSThread() {
+            if hasExited { thread.join() } else { thread.detach() }
         }
         return hasExited
     }
@@ -179,22 +162,21 @@ final class WorkerThread: @unchecked Sendable {
 
     /// Lets a thread that will never be joined (shutdown called from the thread itself) be reclaimed.
     func detach() {
-        if let thread = lock.withLock({ () -> pthread_t? in
-            defer { pthread = nil }
-            return pthread
-        }) {
-            pthread_detach(thread)
+        takeOSThread()?.detach()
+    }
+
+    /// The thread's handle, once: whoever takes it joins or detaches it.
+    private func takeOSThread() -> OSThread? {
+        lock.withLock {
+            defer { osThread = nil }
+            return osThread
         }
     }
 
     private func runLoop() {
-        Self.setCurrentThreadName(name)
-        identity.claimCurrentThread()
         lock.lock()
         let executor = self.executor!
-        phase = .running
         lock.unlock()
-        lock.broadcast()
 
         var batch: [QueuedJob] = []
         batch.reserveCapacity(256)
@@ -318,32 +300,10 @@ final class WorkerThread: @unchecked Sendable {
     private func pollForWork() -> Bool {
         let end = Deadline.now.nanoseconds &+ Self.idleSpinNanoseconds
         repeat {
-            sched_yield()
+            OSThread.yield()
             if hasQueuedJobs.load(ordering: .relaxed) { return true }
         } while Deadline.now.nanoseconds < end
         return false
-    }
-
-    /// Sets the OS name of the calling thread, cut to the 15 bytes Linux keeps (at a character boundary):
-    /// Linux refuses a longer name outright, which would leave the thread unnamed.
-    static func setCurrentThreadName(_ name: String) {
-        // Foundation's setter calls pthread_setname_np for the current thread (Glibc's module does not
-        // export it), and `Thread.current.name` then reads the OS name back.
-        Thread.current.name = osName(for: name)
-    }
-
-    /// The prefix of `name` that Linux keeps: at most `maxBytes` (by default 15) UTF-8 bytes, never
-    /// splitting a character.
-    static func osName(for name: String, maxBytes: Int = maximumOSNameBytes) -> String {
-        var result = ""
-        var bytes = 0
-        for character in name {
-            let size = character.utf8.count
-            if bytes + size > maxBytes { break }
-            result.append(character)
-            bytes += size
-        }
-        return result
     }
 
     /// Whether the caller runs on this thread, or on the fallback queue running one of this thread's late

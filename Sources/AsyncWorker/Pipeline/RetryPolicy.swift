@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// How a pipeline domain retries a failed attempt: how many attempts, how long to wait between them
 /// (exponential backoff with jitter) and which errors are worth another attempt.
 ///
@@ -88,7 +82,7 @@ public struct RetryPolicy: Sendable {
     func backoff(beforeAttempt attempt: Int, unit: Double) -> Duration {
         let base = Double(initialBackoff.components.seconds) + Double(initialBackoff.components.attoseconds) / 1e18
         let cap = Double(maxBackoff.components.seconds) + Double(maxBackoff.components.attoseconds) / 1e18
-        let grown = min(cap, base * pow(multiplier, Double(max(0, attempt - 2))))
+        let grown = min(cap, base * PlatformMath.power(multiplier, Double(max(0, attempt - 2))))
         let spread = grown * jitter * (2 * unit - 1)
         // Huge values (a backoff of 10^11 s, a multiplier of 1e300) must not trap in the conversion: cap the
         // wait at the longest timeout the library knows (about 31 years), which is "for ever" for a sleep.

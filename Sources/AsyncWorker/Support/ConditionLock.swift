@@ -1,12 +1,7 @@
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// A `pthread_mutex_t` with a `pthread_cond_t` whose timed waits use the monotonic clock.
+/// A mutex with a condition variable whose timed waits use the monotonic clock (``PlatformConditionLock``),
+/// made aware of the main run loop.
 ///
 /// Used where a thread must sleep until a predicate holds: the worker's job queue, the pending-task
 /// registry and each thread's ``Parker``. `Synchronization.Mutex` is not used on these paths: on Linux
@@ -23,8 +18,7 @@ import Musl
 @usableFromInline
 final class ConditionLock: @unchecked Sendable {
     // @unchecked: the pthread objects are used only through their own thread-safe C API.
-    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
+    @usableFromInline let platform: PlatformConditionLock
     /// Main-thread waiters in a run-loop slice (changed under the lock, read by wakers without it).
     @usableFromInline let runLoopWaiters = Atomic<Int>(0)
     /// Wake-ups sent while a main-thread waiter was in a run-loop slice: tells a waiter whose slice was
@@ -38,40 +32,18 @@ final class ConditionLock: @unchecked Sendable {
     ///   locks: there it showed no clear gain (round trip within noise; fire-and-forget 5–10% lower in
     ///   one of two paired runs, higher in the other), and a spin is wasted when the holder is descheduled.
     init(spinsWhenContended: Bool = false) {
-        mutex = .allocate(capacity: 1)
-        condition = .allocate(capacity: 1)
-        var mutexAttributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&mutexAttributes)
-        // Error-checking mutexes cost a little per operation; a plain one is what the hot path needs.
-        var type = Int32(PTHREAD_MUTEX_NORMAL)
-        #if canImport(Glibc)
-        if spinsWhenContended { type = Int32(PTHREAD_MUTEX_ADAPTIVE_NP) }
-        #endif
-        pthread_mutexattr_settype(&mutexAttributes, type)
-        let mutexStatus = pthread_mutex_init(mutex, &mutexAttributes)
-        precondition(mutexStatus == 0, "pthread_mutex_init failed: \(mutexStatus)")
-        pthread_mutexattr_destroy(&mutexAttributes)
-
-        var conditionAttributes = pthread_condattr_t()
-        pthread_condattr_init(&conditionAttributes)
-        pthread_condattr_setclock(&conditionAttributes, CLOCK_MONOTONIC)
-        let conditionStatus = pthread_cond_init(condition, &conditionAttributes)
-        precondition(conditionStatus == 0, "pthread_cond_init failed: \(conditionStatus)")
-        pthread_condattr_destroy(&conditionAttributes)
+        platform = PlatformConditionLock(spinsWhenContended: spinsWhenContended)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
+        platform.destroy()
     }
 
     @inlinable @inline(__always)
-    func lock() { pthread_mutex_lock(mutex) }
+    func lock() { platform.lock() }
 
     @inlinable @inline(__always)
-    func unlock() { pthread_mutex_unlock(mutex) }
+    func unlock() { platform.unlock() }
 
     @inlinable @inline(__always)
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
@@ -84,14 +56,14 @@ final class ConditionLock: @unchecked Sendable {
     @inlinable @inline(__always)
     func signal() {
         if runLoopWaiters.load(ordering: .relaxed) > 0 { wakeRunLoopWaiter() }
-        pthread_cond_signal(condition)
+        platform.signal()
     }
 
     /// Wakes every waiter. The lock need not be held.
     @usableFromInline
     func broadcast() {
         if runLoopWaiters.load(ordering: .relaxed) > 0 { wakeRunLoopWaiter() }
-        pthread_cond_broadcast(condition)
+        platform.broadcast()
     }
 
     @usableFromInline
@@ -117,11 +89,10 @@ final class ConditionLock: @unchecked Sendable {
     @usableFromInline @discardableResult
     func waitPlainly(until deadline: Deadline = .never) -> Bool {
         if deadline == .never {
-            pthread_cond_wait(condition, mutex)
+            platform.wait()
             return true
         }
-        var spec = deadline.posixTimespec
-        return pthread_cond_timedwait(condition, mutex, &spec) != ETIMEDOUT
+        return platform.wait(untilMonotonicNanoseconds: deadline.nanoseconds)
     }
 
     private func waitServicingMainRunLoop(until deadline: Deadline) -> Bool {

@@ -1,12 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A point in time on the monotonic clock (`CLOCK_MONOTONIC`), the only clock timed waits use.
+/// A point in time on the monotonic clock (``MonotonicClock``: it does not advance while the system
+/// sleeps), the only clock timed waits use.
 ///
 /// The wall clock can jump when the system time is set; a deadline taken from it could fire early or
 /// never. Every conversion from a user-supplied duration clamps instead of trapping.
@@ -15,6 +8,11 @@ struct Deadline: Comparable, Sendable {
     /// Nanoseconds since an arbitrary, fixed origin (boot, on Linux).
     @usableFromInline var nanoseconds: UInt64
 
+    @usableFromInline
+    init(nanoseconds: UInt64) {
+        self.nanoseconds = nanoseconds
+    }
+
     /// A deadline that never passes.
     @usableFromInline static let never = Deadline(nanoseconds: .max)
 
@@ -22,10 +20,8 @@ struct Deadline: Comparable, Sendable {
     /// wait, and small enough that the nanosecond arithmetic below can never overflow.
     @usableFromInline static let longestTimeout: Duration = .seconds(1_000_000_000)
 
-    @usableFromInline static var now: Deadline {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Deadline(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))
+    @inlinable static var now: Deadline {
+        Deadline(nanoseconds: MonotonicClock.nanoseconds())
     }
 
     /// The deadline `timeout` from now; `nil` or a huge timeout gives ``never``.
@@ -67,13 +63,6 @@ struct Deadline: Comparable, Sendable {
 
     @usableFromInline
     static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
-
-    var posixTimespec: timespec {
-        var spec = timespec()
-        spec.tv_sec = Int(clamping: nanoseconds / 1_000_000_000)
-        spec.tv_nsec = Int(nanoseconds % 1_000_000_000)
-        return spec
-    }
 }
 
 extension UInt64 {

@@ -5,23 +5,34 @@ import Synchronization
 ///
 /// Values below 16 ns have a bucket each; above, every power of two is split into 16 equal buckets
 /// (the layout of HdrHistogram with 4 bits of precision). Values from 2^44 ns (about 4.9 hours) up are
-/// counted in the last bucket. 656 buckets, 5.2 KiB.
+/// counted in the last bucket. 656 buckets, 5.2 KiB, in one allocation made at creation.
 ///
 /// Any thread may record and read at once; a read that races with recordings sees each count either
 /// before or after a given recording, so a snapshot is approximate only while values are being added.
-final class LatencyHistogram: Sendable {
+final class LatencyHistogram: @unchecked Sendable {
+    // @unchecked: `buckets` points to atomics initialised in init and freed in deinit; every access
+    // between goes through their atomic operations.
     static let subBucketBits = 4
     static let subBucketCount = 1 << subBucketBits
     /// Powers of two covered with full precision: values below 2^44 ns.
     static let topExponent = 44
     static let bucketCount = subBucketCount + (topExponent - subBucketBits) * subBucketCount
 
-    private let buckets: InlineArray<656, Atomic<UInt64>> = .init { _ in Atomic(0) }
+    // A heap buffer of atomics rather than `InlineArray`, which needs macOS/iOS 26.
+    private let buckets: UnsafeMutablePointer<Atomic<UInt64>>
     private let sum = Atomic<UInt64>(0)
     private let maximum = Atomic<UInt64>(0)
 
     init() {
-        assert(buckets.count == Self.bucketCount)
+        buckets = .allocate(capacity: Self.bucketCount)
+        for index in 0..<Self.bucketCount {
+            (buckets + index).initialize(to: Atomic(0))
+        }
+    }
+
+    deinit {
+        buckets.deinitialize(count: Self.bucketCount)
+        buckets.deallocate()
     }
 
     /// Adds one value, in nanoseconds.
@@ -62,8 +73,18 @@ final class LatencyHistogram: Sendable {
         return lower + (1 << UInt64(shift)) - 1
     }
 
+    /// Counts, mean, percentiles and maximum of everything recorded so far, in nanoseconds.
+    struct Summary: Equatable {
+        var count = 0
+        var mean: UInt64 = 0
+        var p50: UInt64 = 0
+        var p90: UInt64 = 0
+        var p99: UInt64 = 0
+        var max: UInt64 = 0
+    }
+
     /// Counts, mean, percentiles and maximum of everything recorded so far.
-    func summary() -> LatencySummary {
+    func summary() -> Summary {
         var counts = [UInt64](repeating: 0, count: Self.bucketCount)
         var total: UInt64 = 0
         for index in 0..<Self.bucketCount {
@@ -71,25 +92,25 @@ final class LatencyHistogram: Sendable {
             counts[index] = count
             total &+= count
         }
-        guard total > 0 else { return LatencySummary() }
+        guard total > 0 else { return Summary() }
         let maximum = self.maximum.load(ordering: .relaxed)
-        func percentile(_ fraction: Double) -> Duration {
+        func percentile(_ fraction: Double) -> UInt64 {
             // The smallest value with at least `fraction` of the values at or below it.
             let rank = max(1, UInt64((Double(total) * fraction).rounded(.up)))
             var seen: UInt64 = 0
             for (index, count) in counts.enumerated() where count > 0 {
                 seen &+= count
-                if seen >= rank { return .nanoseconds(Int64(clamping: min(Self.upperBound(ofBucket: index), maximum))) }
+                if seen >= rank { return min(Self.upperBound(ofBucket: index), maximum) }
             }
-            return .nanoseconds(Int64(clamping: maximum))
+            return maximum
         }
-        return LatencySummary(
+        return Summary(
             count: Int(total),
-            mean: .nanoseconds(Int64(clamping: sum.load(ordering: .relaxed) / total)),
+            mean: sum.load(ordering: .relaxed) / total,
             p50: percentile(0.50),
             p90: percentile(0.90),
             p99: percentile(0.99),
-            max: .nanoseconds(Int64(clamping: maximum))
+            max: maximum
         )
     }
 }

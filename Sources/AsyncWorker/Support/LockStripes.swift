@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// A fixed table of pthread mutexes shared by many small objects (futures), picked by object address.
+/// A fixed table of mutexes shared by many small objects (futures), picked by object address.
 ///
 /// A future needs a lock for a few instructions at a time and almost never sees contention. Giving each
 /// its own `pthread_mutex_t` would cost an allocation per future (a Swift class cannot hold a C mutex
@@ -25,20 +19,28 @@ enum LockStripes {
 
     private static let table: Table = {
         let memory = UnsafeMutableRawPointer.allocate(byteCount: count * stride, alignment: stride)
+        precondition(PlatformRawMutex.size <= stride, "a mutex does not fit its stripe")
         for index in 0..<count {
-            let mutex = (memory + index * stride).bindMemory(to: pthread_mutex_t.self, capacity: 1)
-            mutex.initialize(to: pthread_mutex_t())
-            pthread_mutex_init(mutex, nil)
+            PlatformRawMutex.initialize(at: memory + index * stride)
         }
         return Table(base: memory)  // lives as long as the process
     }()
 
     /// The stripe for `object`.
     @usableFromInline
-    static func mutex(for object: AnyObject) -> UnsafeMutablePointer<pthread_mutex_t> {
+    static func mutex(for object: AnyObject) -> UnsafeMutableRawPointer {
         let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
         // Objects are 16-byte aligned: drop those bits, fold in higher ones.
         let index = Int(((address >> 4) ^ (address >> 12)) % UInt(count))
-        return (table.base + index * stride).assumingMemoryBound(to: pthread_mutex_t.self)
+        return table.base + index * stride
+    }
+
+    /// Runs `body` holding `object`'s stripe. `body` must not call out to user code or take a lock.
+    @inlinable @inline(__always)
+    static func withLock<R>(for object: AnyObject, _ body: () -> R) -> R {
+        let mutex = Self.mutex(for: object)
+        PlatformRawMutex.lock(mutex)
+        defer { PlatformRawMutex.unlock(mutex) }
+        return body()
     }
 }

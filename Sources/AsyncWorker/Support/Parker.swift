@@ -2,12 +2,6 @@ import Dispatch
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// A one-permit sleep/wake-up primitive for one blocking wait of one thread. Each thread keeps its
 /// parkers and reuses them for every wait it makes, so a blocking call allocates no synchronisation object
 /// of its own.
@@ -173,7 +167,7 @@ final class Parker: @unchecked Sendable {
     /// Polls for a permit until `end` (monotonic nanoseconds), yielding the CPU on every poll.
     private func poll(until end: UInt64) -> Bool {
         while Deadline.now.nanoseconds < end {
-            sched_yield()
+            OSThread.yield()
             if state.load(ordering: .relaxed) == Self.notified, consumePermit() { return true }
         }
         return false
@@ -187,13 +181,13 @@ final class ParkerStack {
 
     /// The calling thread's stack, created on first use and released when the thread exits.
     static var current: ParkerStack {
-        if let existing = pthread_getspecific(parkerStackKey) {
-            return Unmanaged<ParkerStack>.fromOpaque(existing).takeUnretainedValue()
-        }
+        if let existing = slot.currentValue { return existing }
         let stack = ParkerStack()
-        pthread_setspecific(parkerStackKey, Unmanaged.passRetained(stack).toOpaque())
+        slot.currentValue = stack
         return stack
     }
+
+    private static let slot = ThreadLocal<ParkerStack>()
 
     /// The parker for a wait one level deeper than the waits in progress on this thread.
     func push() -> Parker {
@@ -207,12 +201,3 @@ final class ParkerStack {
         depth -= 1
     }
 }
-
-private let parkerStackKey: pthread_key_t = {
-    var key = pthread_key_t()
-    let status = pthread_key_create(&key) { pointer in
-        if let pointer { Unmanaged<ParkerStack>.fromOpaque(pointer).release() }
-    }
-    precondition(status == 0, "pthread_key_create failed: \(status)")
-    return key
-}()

@@ -41,7 +41,7 @@ final class ShutdownOnce<Report: Sendable>: @unchecked Sendable {
     /// report, waiting for it until `deadline` (following the main-thread waiting policy) when `mayWait`
     /// and this thread is not the one performing it.
     func run(waitingUntil deadline: Deadline, mayWait: Bool, _ perform: () -> Report) -> Outcome {
-        let me = ThreadIdentity.currentThreadID
+        let me = OSThread.currentID
         lock.lock()
         switch state {
         case .notBegun:

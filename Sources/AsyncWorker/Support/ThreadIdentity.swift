@@ -1,11 +1,5 @@
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Remembers which OS thread a worker runs on, so blocking calls can tell cheaply whether they were
 /// made on that thread (where waiting could never end).
 @usableFromInline
@@ -16,7 +10,7 @@ final class ThreadIdentity: Sendable {
 
     /// Records the calling thread as the owner.
     func claimCurrentThread() {
-        threadID.store(UInt(pthread_self()), ordering: .relaxed)
+        threadID.store(OSThread.currentID, ordering: .relaxed)
     }
 
     /// Forgets the owner, once its thread has exited (thread ids are reused by the OS).
@@ -24,13 +18,10 @@ final class ThreadIdentity: Sendable {
         threadID.store(0, ordering: .relaxed)
     }
 
-    /// An id of the calling thread, unique among the threads alive (never 0).
-    static var currentThreadID: UInt { UInt(pthread_self()) }
-
     /// Whether the caller runs on the owner thread.
     @usableFromInline
     var isCurrent: Bool {
         let owner = threadID.load(ordering: .relaxed)
-        return owner != 0 && owner == UInt(pthread_self())
+        return owner != 0 && owner == OSThread.currentID
     }
 }

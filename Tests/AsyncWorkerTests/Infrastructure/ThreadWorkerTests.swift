@@ -39,13 +39,19 @@ struct ThreadWorkerTests {
 
     @Test("a name longer than Linux keeps is cut to 15 bytes at a character boundary")
     func longNames() throws {
-        #expect(WorkerThread.osName(for: "a-very-long-worker-name") == "a-very-long-wor")
-        #expect(WorkerThread.osName(for: "ééééééééé") == "ééééééé")  // 2 bytes each: 7 fit
-        #expect(WorkerThread.osName(for: "short") == "short")
-        let worker = ThreadWorker(name: "a-very-long-worker-name")
+        #expect(ThreadName.osName(for: "a-very-long-worker-name", maxBytes: 15) == "a-very-long-wor")
+        #expect(ThreadName.osName(for: "ééééééééé", maxBytes: 15) == "ééééééé")  // 2 bytes each: 7 fit
+        #expect(ThreadName.osName(for: "short") == "short")
+        #if os(Linux)
+        #expect(OSThread.maximumNameBytes == 15)
+        #endif
+        let longName = "a-very-long-worker-name-that-no-platform-keeps-whole-" + String(repeating: "x", count: 20)
+        let worker = ThreadWorker(name: longName)
         defer { worker.shutdown(timeout: .seconds(5)) }
-        #expect(worker.name == "a-very-long-worker-name")
-        #expect(watchdog { try worker.submit { currentThreadName() }.result() } == "a-very-long-wor")
+        #expect(worker.name == longName)
+        let osName = watchdog { try worker.submit { currentThreadName() }.result() }
+        #expect(osName == ThreadName.osName(for: longName))
+        #expect(osName??.utf8.count == OSThread.maximumNameBytes)
     }
 
     @Test("submitting to a worker that was not started starts it")
