@@ -388,20 +388,8 @@ final class BlockingPoolStorage: @unchecked Sendable {
         let onOwnThread = lock.withLock { threads.contains { $0.osThreadID == me && !$0.hasExited } }
         // A concurrent call waits for the first one within its own timeout plus a grace period.
         let waitDeadline = Deadline.after(timeout).adding(.seconds(1))
-        switch shutdownOnce.run(
-            waitingUntil: waitDeadline,
-            mayWait: !onOwnThread,
-            {
-                performShutdown(timeout: timeout, onOwnThread: onOwnThread)
-            }
-        ) {
-        case .performed(let report):
-            return report
-        case .alreadyDone(var report):
-            report.wasAlreadyShutDown = true
-            return report
-        case .stillInProgress:
-            return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
+        return shutdownOnce.report(waitingUntil: waitDeadline, mayWait: !onOwnThread) {
+            performShutdown(timeout: timeout, onOwnThread: onOwnThread)
         }
     }
 

@@ -34,3 +34,10 @@ public struct ShutdownReport: Sendable, Equatable, CustomStringConvertible {
         return text + ")"
     }
 }
+
+extension ShutdownReport: ShutdownOnceReport {
+    /// What a call gets while another one is still shutting the same worker or pool down.
+    static var stillInProgress: ShutdownReport {
+        ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
+    }
+}

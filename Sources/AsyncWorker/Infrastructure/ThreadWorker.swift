@@ -300,20 +300,8 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     public func shutdown(timeout: Duration?) -> ShutdownReport {
         let onOwnThread = thread.identity.isCurrent
         let waitDeadline = Deadline.after(timeout).adding(Self.joinGracePeriod)
-        switch shutdownOnce.run(
-            waitingUntil: waitDeadline,
-            mayWait: !onOwnThread,
-            {
-                performShutdown(timeout: onOwnThread ? .zero : timeout, onOwnThread: onOwnThread)
-            }
-        ) {
-        case .performed(let report):
-            return report
-        case .alreadyDone(var report):
-            report.wasAlreadyShutDown = true
-            return report
-        case .stillInProgress:
-            return ShutdownReport(drainedTasks: 0, abandonedTasks: 0, threadExited: false, wasAlreadyShutDown: true)
+        return shutdownOnce.report(waitingUntil: waitDeadline, mayWait: !onOwnThread) {
+            performShutdown(timeout: onOwnThread ? .zero : timeout, onOwnThread: onOwnThread)
         }
     }
 

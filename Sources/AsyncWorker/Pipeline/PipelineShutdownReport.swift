@@ -21,3 +21,10 @@ public struct PipelineShutdownReport: Sendable, Equatable, CustomStringConvertib
         return text + ")"
     }
 }
+
+extension PipelineShutdownReport: ShutdownOnceReport {
+    /// What a call gets while another one is still shutting the same pipeline down.
+    static var stillInProgress: PipelineShutdownReport {
+        PipelineShutdownReport(drainedMessages: 0, abandonedMessages: 0, wasAlreadyShutDown: true)
+    }
+}

@@ -146,20 +146,8 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
     /// ``Pipeline/shutdown(timeout:)``; once-only and re-entrancy as ``ShutdownOnce`` gives them.
     func shutdown(timeout: Duration?, onWorkerThread: Bool) -> PipelineShutdownReport {
         let waitDeadline = Deadline.after(timeout).adding(.seconds(1))
-        switch shutdownOnce.run(
-            waitingUntil: waitDeadline,
-            mayWait: !onWorkerThread,
-            {
-                performShutdown(timeout: timeout, onWorkerThread: onWorkerThread)
-            }
-        ) {
-        case .performed(let report):
-            return report
-        case .alreadyDone(var report):
-            report.wasAlreadyShutDown = true
-            return report
-        case .stillInProgress:
-            return PipelineShutdownReport(drainedMessages: 0, abandonedMessages: 0, wasAlreadyShutDown: true)
+        return shutdownOnce.report(waitingUntil: waitDeadline, mayWait: !onWorkerThread) {
+            performShutdown(timeout: timeout, onWorkerThread: onWorkerThread)
         }
     }
 

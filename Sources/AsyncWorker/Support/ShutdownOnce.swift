@@ -9,7 +9,7 @@
 /// Those calls, and a wait whose deadline passes, get ``Outcome/stillInProgress`` at once.
 ///
 /// Shared by every component with a shutdown: ``ThreadWorker``, ``Pipeline``, ``BlockingThreadPool``.
-final class ShutdownOnce<Report: Sendable>: @unchecked Sendable {
+final class ShutdownOnce<Report: ShutdownOnceReport>: @unchecked Sendable {
     // @unchecked: `state` is read and written only while `lock` is held.
     private let lock = ConditionLock()
     private var state = State.notBegun  // protected by `lock`
@@ -27,6 +27,21 @@ final class ShutdownOnce<Report: Sendable>: @unchecked Sendable {
         case alreadyDone(Report)
         /// Another call is performing it, and this one could not wait for it or its deadline passed.
         case stillInProgress
+    }
+
+    /// Performs the shutdown or answers for it, as ``run(waitingUntil:mayWait:_:)``, and returns the report
+    /// this call gives its caller: its own, the first call's marked as a repeat, or
+    /// ``ShutdownOnceReport/stillInProgress``.
+    func report(waitingUntil deadline: Deadline, mayWait: Bool, _ perform: () -> Report) -> Report {
+        switch run(waitingUntil: deadline, mayWait: mayWait, perform) {
+        case .performed(let report):
+            return report
+        case .alreadyDone(var report):
+            report.wasAlreadyShutDown = true
+            return report
+        case .stillInProgress:
+            return .stillInProgress
+        }
     }
 
     /// Whether a shutdown has begun (it may still be in progress).
@@ -77,4 +92,12 @@ final class ShutdownOnce<Report: Sendable>: @unchecked Sendable {
             }
         }
     }
+}
+
+/// A shutdown's report, as ``ShutdownOnce`` hands it to later callers.
+protocol ShutdownOnceReport: Sendable {
+    /// Set on the report a repeated call gets.
+    var wasAlreadyShutDown: Bool { get set }
+    /// What a call gets while another one is still performing the shutdown.
+    static var stillInProgress: Self { get }
 }
