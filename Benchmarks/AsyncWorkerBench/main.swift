@@ -2,7 +2,7 @@
 // in the same process and interleaved round by round. The machine may be noisy: compare only the ratios
 // of one run, never figures across runs.
 //
-//     swift run -c release async-worker-bench                  # full run (< 3 minutes)
+//     swift run -c release async-worker-bench                  # full run (< 5 minutes)
 //     swift run -c release async-worker-bench --quick          # smoke mode for CI (< 20 s)
 //     swift run -c release async-worker-bench --scenario NAME  # one scenario
 //
@@ -31,11 +31,29 @@ let scenarios = [
 
 let config = BenchConfig.parse(CommandLine.arguments, scenarioNames: scenarios.map(\.name))
 
+// A placement child (see PlacementScenarios.swift) runs one scenario and hands its rows to the parent.
+if config.placementChild != nil {
+    guard let name = config.onlyScenario, ["roundtrip", "fireforget"].contains(name) else {
+        printError("async-worker-bench: --placement needs --scenario roundtrip or fireforget")
+        exit(2)
+    }
+    let childReport = Report()
+    do {
+        try scenarios.first { $0.name == name }!.run(config, childReport)
+    } catch {
+        printError("async-worker-bench: the placement child failed: \(error)")
+        exit(1)
+    }
+    print(childReport.serialized())
+    exit(0)
+}
+
 print("AsyncWorker benchmark (async-worker-bench)")
 for line in machineDescription() { print(line) }
 print("mode: \(config.modeName); \(config.rounds) rounds, contenders interleaved within each round")
 print(
-    "counts: round trip \(config.roundTripCalls) calls, fire-and-forget \(config.fireAndForgetTasks) tasks, "
+    "counts: round trip \(config.placementRoundTripCalls) calls and fire-and-forget "
+        + "\(config.placementFireAndForgetTasks) tasks per placement, hot path \(config.roundTripCalls) calls, "
         + "suspended \(config.suspendedTasks) tasks, producer \(config.producerTasks) tasks, "
         + "timeout \(config.timeoutTries) tries, cold start \(config.coldStarts) starts (per contender per round)"
 )

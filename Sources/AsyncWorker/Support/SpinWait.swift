@@ -25,7 +25,7 @@ struct SpinWait {
     /// The spin phase tried again, once in ``reprobeInterval`` waits, after the limit fell to zero.
     static let reprobeSpinNanoseconds: UInt64 = 2_000
 
-    static let reprobeInterval: UInt32 = 64
+    static let reprobeInterval: UInt32 = 256
 
     /// A yield (or a gap between two clock reads while spinning) longer than this means another thread
     /// ran on this CPU meanwhile: an empty `sched_yield` takes ~0.2 µs, a switch there and back more.
