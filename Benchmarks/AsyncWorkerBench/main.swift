@@ -29,6 +29,27 @@ let scenarios = [
     Scenario(name: "probe", run: runProbeScenario),
 ]
 
+// `.ci/cost-check`'s workload (see CostDriver.swift): `--cost KIND --count N`, nothing printed.
+if let costIndex = CommandLine.arguments.firstIndex(of: "--cost") {
+    let arguments = CommandLine.arguments
+    guard costIndex + 1 < arguments.count, let kind = CostKind(rawValue: arguments[costIndex + 1]),
+        let countIndex = arguments.firstIndex(of: "--count"), countIndex + 1 < arguments.count,
+        let count = Int(arguments[countIndex + 1]), count >= 0
+    else {
+        printError(
+            "usage: async-worker-bench --cost \(CostKind.allCases.map(\.rawValue).joined(separator: "|")) --count N"
+        )
+        exit(2)
+    }
+    do {
+        try runCostWorkload(kind, count: count)
+    } catch {
+        printError("async-worker-bench: the cost workload failed: \(error)")
+        exit(1)
+    }
+    exit(0)
+}
+
 let config = BenchConfig.parse(CommandLine.arguments, scenarioNames: scenarios.map(\.name))
 
 // A placement child (see PlacementScenarios.swift) runs one scenario and hands its rows to the parent.

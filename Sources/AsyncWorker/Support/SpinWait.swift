@@ -31,9 +31,15 @@ struct SpinWait {
     /// ran on this CPU meanwhile: an empty `sched_yield` takes ~0.2 µs, a switch there and back more.
     static let switchedYieldNanoseconds: UInt64 = 1_000
 
+    /// Set by the environment variable `ASYNC_WORKER_NO_SPIN` (any value): no poll phase at all, every
+    /// wait sleeps at once. For `.ci/cost-check` only: under valgrind, which runs one thread at a time, a
+    /// spinning thread retires instructions until its time slice ends, so counts would depend on timing.
+    static let isPollingDisabled = getenv("ASYNC_WORKER_NO_SPIN") != nil
+
     /// How long the next spin phase may last, in nanoseconds.
     private(set) var spinLimit: UInt64 = maximumSpinNanoseconds
     private var waitsWithoutSpin: UInt32 = 0
+    private let isDisabled = SpinWait.isPollingDisabled
 
     /// Polls `isReady` until it returns `true` (then returns `true`) or the monotonic clock reaches `end`
     /// nanoseconds (then returns `false`): first spinning, for up to ``spinLimit``, then yielding the CPU
@@ -41,6 +47,7 @@ struct SpinWait {
     @inline(__always)
     mutating func poll(until end: UInt64, _ isReady: () -> Bool) -> Bool {
         if isReady() { return true }
+        if isDisabled { return false }
         var now = Deadline.now.nanoseconds
         var limit = spinLimit
         if limit == 0 {
