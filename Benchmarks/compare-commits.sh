@@ -6,45 +6,56 @@
 # runs of the row's median, per commit, and each commit's figure over the first one's.
 #
 #     Benchmarks/compare-commits.sh BASE OTHER... [--scenario NAME] [--runs N] [--rounds N] [--rows REGEX]
+#                                   [--bench-from REV]
 #
 # Defaults: --scenario roundtrip, --runs 5, --rounds 3, every row of the table.
+# --bench-from REV builds every commit with the benchmark sources (Benchmarks/AsyncWorkerBench) of REV,
+# so a library change is measured by the same benchmark on both sides.
 # Read the rows of the in-process baselines (ping-pong, task floor) first: they are the same code in
 # every binary, so their spread is the noise any other difference must stand out from.
 # The worktrees stay for the next comparison; `git worktree remove --force .build-compare/COMMIT` drops one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 commits=()
 while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do
     commits+=("$(git rev-parse --short "$1")")
     shift
 done
 [ ${#commits[@]} -ge 2 ] || usage
-scenario=roundtrip runs=5 rounds=3 rows='.'
+scenario=roundtrip runs=5 rounds=3 rows='.' bench_from=''
 while [ $# -gt 0 ]; do
     case "$1" in
         --scenario) scenario=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --rows) rows=$2; shift 2 ;;
+        --bench-from) bench_from=$(git rev-parse --short "$2"); shift 2 ;;
         *) usage ;;
     esac
 done
 
 root=.build-compare
 mkdir -p "$root"
+suffix=${bench_from:+-bench-$bench_from}
 for commit in "${commits[@]}"; do
-    tree="$root/$commit"
-    [ -d "$tree" ] || git worktree add --detach "$tree" "$commit" > /dev/null
+    tree="$root/$commit$suffix"
+    if [ ! -d "$tree" ]; then
+        git worktree add --detach "$tree" "$commit" > /dev/null
+        if [ -n "$bench_from" ]; then
+            rm -rf "$tree/Benchmarks/AsyncWorkerBench"
+            git archive "$bench_from" Benchmarks/AsyncWorkerBench | tar -x -C "$tree"
+        fi
+    fi
     echo "building $commit ($(git log -1 --format=%s "$commit"))" >&2
-    swift build -c release --package-path "$tree" --product async-worker-bench > "$root/$commit.build.log" 2>&1 \
-        || { cat "$root/$commit.build.log" >&2; exit 1; }
+    swift build -c release --package-path "$tree" --product async-worker-bench > "$tree.build.log" 2>&1 \
+        || { cat "$tree.build.log" >&2; exit 1; }
 done
 
 # One run: the table's rows as "measure<TAB>median in base units (ns, per second or ratio)".
 run() {
-    "$root/$1/.build/release/async-worker-bench" --scenario "$scenario" --rounds "$rounds" 2> /dev/null \
+    "$root/$1$suffix/.build/release/async-worker-bench" --scenario "$scenario" --rounds "$rounds" 2> /dev/null \
         | awk -F'|' -v rows="$rows" '
         NF >= 4 && $2 ~ rows && $3 ~ /[0-9]/ {
             measure = $2; gsub(/^ +| +$/, "", measure)

@@ -34,6 +34,15 @@ struct BenchConfig: Sendable {
     var pipelineSends = 10_000
     /// Only this scenario, if set.
     var onlyScenario: String?
+    /// Set in the child process that measures one placement (`--placement`): it prints its rows in a
+    /// machine-readable form for the parent instead of the table.
+    var placementChild: Placement?
+    /// Blocking round trips per contender per round in each placement.
+    var placementRoundTripCalls = 50_000
+    /// Fire-and-forget tasks per contender per round in each placement.
+    var placementFireAndForgetTasks = 300_000
+    /// How long the idle worker's CPU use is sampled, in milliseconds.
+    var idleSampleMilliseconds = 500
 
     static let quick = BenchConfig(
         isQuick: true,
@@ -45,7 +54,10 @@ struct BenchConfig: Sendable {
         timeoutTries: 5,
         coldStarts: 10,
         pipelineMessages: 20_000,
-        pipelineSends: 2_000
+        pipelineSends: 2_000,
+        placementRoundTripCalls: 5_000,
+        placementFireAndForgetTasks: 50_000,
+        idleSampleMilliseconds: 200
     )
 
     var modeName: String { isQuick ? "quick (smoke test: small counts, not for conclusions)" : "full" }
@@ -63,8 +75,16 @@ struct BenchConfig: Sendable {
             switch arguments[index] {
             case "--quick":
                 let only = config.onlyScenario
+                let child = config.placementChild
                 config = .quick
                 config.onlyScenario = only
+                config.placementChild = child
+            case "--placement":
+                index += 1
+                guard index < arguments.count, let placement = Placement(rawValue: arguments[index]) else {
+                    fail("--placement needs one of: \(Placement.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                config.placementChild = placement
             case "--scenario":
                 index += 1
                 guard index < arguments.count, scenarioNames.contains(arguments[index]) else {
@@ -95,6 +115,8 @@ struct BenchConfig: Sendable {
           --quick          smoke mode: small counts, 3 rounds (CI)
           --scenario NAME  run one scenario: \(scenarioNames.joined(separator: ", "))
           --rounds N       override the number of rounds (default 5, quick 3)
+          --placement P    (internal) measure the round trip or fire-and-forget scenario in placement P
+                           only and print machine-readable rows: the parent runs itself so for one-cpu
         """
     }
 }
@@ -156,8 +178,11 @@ func percentile(ofSorted sorted: [Double], _ fraction: Double) -> Double {
 /// Latency of one batch of calls, in nanoseconds.
 struct RunLatency {
     var p50: Double
+    var p90: Double = 0
     var p99: Double
     var mean: Double
+    /// CPU time of the whole process during the batch, per call (0 where not measured).
+    var cpuPerCall: Double = 0
 }
 
 /// Times every call of a batch into a buffer allocated (and touched) once, so sampling allocates nothing.
@@ -182,6 +207,7 @@ final class LatencySampler {
             for sample in batch { total &+= sample }
             return RunLatency(
                 p50: percentile(ofSorted: batch, 0.50),
+                p90: percentile(ofSorted: batch, 0.90),
                 p99: percentile(ofSorted: batch, 0.99),
                 mean: Double(total) / Double(calls)
             )
@@ -375,6 +401,64 @@ final class Report {
 
     func note(_ text: String) {
         rows.append(.note(text))
+    }
+
+    private static let rowMarker = "BENCHROW"
+
+    /// The rows as lines a parent process can read back with ``absorb(_:)`` (a placement child's output).
+    func serialized() -> String {
+        rows.map { row -> String in
+            switch row {
+            case .section(let title):
+                return [Self.rowMarker, "section", title].joined(separator: "\t")
+            case .note(let text):
+                return [Self.rowMarker, "note", text].joined(separator: "\t")
+            case .values(let measure, let values, let unit, let goal):
+                let (kind, bound, text): (String, Double, String)
+                switch goal {
+                case .info: (kind, bound, text) = ("info", 0, "")
+                case .atMost(let value, let label): (kind, bound, text) = ("atMost", value, label)
+                case .atLeast(let value, let label): (kind, bound, text) = ("atLeast", value, label)
+                }
+                return [
+                    Self.rowMarker, "values", measure, "\(unit)", kind, "\(bound)", text,
+                    values.map { "\($0)" }.joined(separator: ","),
+                ].joined(separator: "\t")
+            }
+        }.joined(separator: "\n")
+    }
+
+    /// Appends the rows serialized by another process's ``serialized()``; other lines are ignored.
+    /// Returns how many rows were read.
+    @discardableResult
+    func absorb(_ output: String) -> Int {
+        var count = 0
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.first == Self.rowMarker, fields.count >= 3 else { continue }
+            switch fields[1] {
+            case "section": section(fields[2])
+            case "note": note(fields[2])
+            case "values" where fields.count == 8:
+                let units: [String: Unit] = [
+                    "nanoseconds": .nanoseconds, "perSecond": .perSecond, "bytes": .bytes, "ratio": .ratio,
+                    "count": .count,
+                ]
+                let bound = Double(fields[5]) ?? 0
+                let goal: Goal
+                switch fields[4] {
+                case "atMost": goal = .atMost(bound, fields[6])
+                case "atLeast": goal = .atLeast(bound, fields[6])
+                default: goal = .info
+                }
+                let values = fields[7].split(separator: ",").compactMap { Double($0) }
+                guard let unit = units[fields[3]], !values.isEmpty else { continue }
+                add(fields[2], values, unit, goal)
+            default: continue
+            }
+            count += 1
+        }
+        return count
     }
 
     func render() -> String {

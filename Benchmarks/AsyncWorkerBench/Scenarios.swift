@@ -6,87 +6,16 @@ import AsyncWorker
 import Dispatch
 import Synchronization
 
-// MARK: - Blocking round trip
-
-func runRoundTripScenario(_ config: BenchConfig, _ report: Report) throws {
-    let calls = config.roundTripCalls
-    report.section("blocking round trip of a trivial operation: \(calls) calls per contender per round")
-
-    // The very first call in the process also starts the shared worker's thread.
-    let firstStart = monotonicNanoseconds()
-    _ = try runAsyncTask { 1 }
-    let firstCall = Double(monotonicNanoseconds() - firstStart)
-
-    let sampler = LatencySampler(capacity: calls)
-    let pingPong = SemaphorePingPong()
-    let partner = pingPong.start()
-    let inlineExecutor = InlineTaskExecutor()
-    let inlineRuns = AtomicCounter()
-
-    // Warm-up: code paths, allocator caches, the pool's threads.
-    let warmUp = max(1, calls / 20)
-    _ = sampler.measure(calls: warmUp) { pingPong.roundTrip() }
-    _ = sampler.measure(calls: warmUp) { _ = naiveBridge { 1 } }
-    _ = sampler.measure(calls: warmUp) { runInlineTask(on: inlineExecutor, counting: inlineRuns) }
-    _ = try sampler.measure(calls: warmUp) { _ = try runAsyncTask { 1 } }
-
-    var pingPongRuns: [RunLatency] = []
-    var naiveRuns: [RunLatency] = []
-    var floorRuns: [RunLatency] = []
-    var workerRuns: [RunLatency] = []
-    for round in 1...config.rounds {
-        progress("round trip: round \(round)/\(config.rounds)")
-        pingPongRuns.append(sampler.measure(calls: calls) { pingPong.roundTrip() })
-        naiveRuns.append(sampler.measure(calls: calls) { _ = naiveBridge { 1 } })
-        floorRuns.append(sampler.measure(calls: calls) { runInlineTask(on: inlineExecutor, counting: inlineRuns) })
-        workerRuns.append(try sampler.measure(calls: calls) { _ = try runAsyncTask { 1 } })
-    }
-    pingPong.stop(partner)
-    precondition(inlineRuns.current == warmUp + calls * config.rounds, "an inline task did not run")
-
-    let contenders: [(String, [RunLatency])] = [
-        ("semaphore ping-pong, 2 threads", pingPongRuns),
-        ("naive bridge (Task.detached + semaphore)", naiveRuns),
-        ("task floor (inline executor, no hop)", floorRuns),
-        ("AsyncWorker runAsyncTask { 1 }", workerRuns),
-    ]
-    for (name, runs) in contenders {
-        report.add("\(name): p50", runs.map(\.p50), .nanoseconds)
-        report.add("\(name): p99", runs.map(\.p99), .nanoseconds)
-        report.add("\(name): mean", runs.map(\.mean), .nanoseconds)
-    }
-    report.add("AsyncWorker first call in the process (starts its thread)", [firstCall], .nanoseconds)
-    report.addRatio(
-        "AsyncWorker mean / ping-pong mean",
-        workerRuns.map(\.mean),
-        over: pingPongRuns.map(\.mean),
-        .atMost(1.0, "≤ 1.00×")
-    )
-    report.addRatio(
-        "AsyncWorker p50 / ping-pong p50",
-        workerRuns.map(\.p50),
-        over: pingPongRuns.map(\.p50),
-        .atMost(1.0, "≤ 1.00×")
-    )
-    report.addRatio(
-        "naive mean / AsyncWorker mean (speed-up)",
-        naiveRuns.map(\.mean),
-        over: workerRuns.map(\.mean),
-        .atLeast(1.5, "≥ 1.50×")
-    )
-    report.addRatio("naive p50 / AsyncWorker p50 (speed-up)", naiveRuns.map(\.p50), over: workerRuns.map(\.p50))
-    let overhead = (0..<config.rounds).map { workerRuns[$0].mean - pingPongRuns[$0].mean - floorRuns[$0].mean }
-    report.add("AsyncWorker mean − ping-pong mean − task floor mean (own overhead)", overhead, .nanoseconds)
-}
-
 // MARK: - Fire-and-forget throughput
 
 /// Rates of one fire-and-forget run, per second, measured from the instant the callers were released.
-private struct Throughput {
+struct Throughput {
     /// Tasks divided by the time until the last caller finished submitting.
     var submissions: Double
     /// Tasks divided by the time until the last task's future was resolved.
     var completions: Double
+    /// CPU time of the whole process from the start to the last completion, per task.
+    var cpuPerTask: Double = 0
 }
 
 /// The last future each caller thread got, collected for the completion wait.
@@ -110,9 +39,10 @@ private func share(of total: Int, callers: Int, index: Int) -> Int {
 
 /// `tasks` trivial operations through `runAsyncTask(fireAndForget:)` from `callers` threads. Completion is
 /// when every caller's last future is resolved (and the operations' own counter confirms all ran).
-private func asyncWorkerFireAndForget(tasks: Int, callers: Int) throws -> Throughput {
+func asyncWorkerFireAndForget(tasks: Int, callers: Int) throws -> Throughput {
     let completed = AtomicCounter()
     let lastFutures = LastFutures(count: callers)
+    let cpuBefore = processCPUNanoseconds()
     let window = runOnThreads(callers) { index in
         var last: TaskFuture<Void>?
         for _ in 0..<share(of: tasks, callers: callers, index: index) {
@@ -125,14 +55,16 @@ private func asyncWorkerFireAndForget(tasks: Int, callers: Int) throws -> Throug
     let done = monotonicNanoseconds()
     return Throughput(
         submissions: Double(tasks) * 1e9 / Double(window.end - window.start),
-        completions: Double(tasks) * 1e9 / Double(done - window.start)
+        completions: Double(tasks) * 1e9 / Double(done - window.start),
+        cpuPerTask: Double(processCPUNanoseconds() - cpuBefore) / Double(tasks)
     )
 }
 
 /// The naive way: one `Task.detached` per operation on the global pool, from one caller.
-private func naiveFireAndForget(tasks: Int) -> Throughput {
+func naiveFireAndForget(tasks: Int) -> Throughput {
     let completed = AtomicCounter()
     let allDone = DispatchSemaphore(value: 0)
+    let cpuBefore = processCPUNanoseconds()
     let start = monotonicNanoseconds()
     for _ in 0..<tasks {
         Task.detached {
@@ -144,71 +76,19 @@ private func naiveFireAndForget(tasks: Int) -> Throughput {
     let done = monotonicNanoseconds()
     return Throughput(
         submissions: Double(tasks) * 1e9 / Double(submitted - start),
-        completions: Double(tasks) * 1e9 / Double(done - start)
+        completions: Double(tasks) * 1e9 / Double(done - start),
+        cpuPerTask: Double(processCPUNanoseconds() - cpuBefore) / Double(tasks)
     )
 }
 
 /// Tasks created, run and completed inline on one thread (see ``InlineTaskExecutor``), per second.
-private func inlineTaskRate(tasks: Int, executor: InlineTaskExecutor) -> Double {
+func inlineTaskRate(tasks: Int, executor: InlineTaskExecutor) -> Double {
     let counter = AtomicCounter()
     let start = monotonicNanoseconds()
     for _ in 0..<tasks { runInlineTask(on: executor, counting: counter) }
     let elapsed = monotonicNanoseconds() - start
     precondition(counter.current == tasks, "an inline task did not run")
     return Double(tasks) * 1e9 / Double(elapsed)
-}
-
-func runFireAndForgetScenario(_ config: BenchConfig, _ report: Report) throws {
-    let tasks = config.fireAndForgetTasks
-    report.section("fire-and-forget: \(tasks) trivial tasks per contender per round")
-    let inlineExecutor = InlineTaskExecutor()
-    let callerCounts = [1, 2, 8]
-
-    // Warm-up.
-    _ = naiveFireAndForget(tasks: tasks / 20)
-    _ = inlineTaskRate(tasks: tasks / 20, executor: inlineExecutor)
-    _ = try asyncWorkerFireAndForget(tasks: tasks / 20, callers: 1)
-
-    var naive: [Throughput] = []
-    var floor: [Double] = []
-    var worker: [Int: [Throughput]] = [:]
-    for round in 1...config.rounds {
-        progress("fire-and-forget: round \(round)/\(config.rounds)")
-        // Reference without a target, measured in round 1 only to keep the full run short.
-        if round == 1 { naive.append(timed("naive") { naiveFireAndForget(tasks: tasks) }) }
-        floor.append(timed("task floor") { inlineTaskRate(tasks: tasks, executor: inlineExecutor) })
-        for callers in callerCounts {
-            let run = try timed("AsyncWorker \(callers) callers") {
-                try asyncWorkerFireAndForget(tasks: tasks, callers: callers)
-            }
-            worker[callers, default: []].append(run)
-        }
-    }
-
-    report.add("naive Task.detached, 1 caller, round 1 only: submissions/s", naive.map(\.submissions), .perSecond)
-    report.add("naive Task.detached, 1 caller, round 1 only: completions/s", naive.map(\.completions), .perSecond)
-    report.add("task floor (inline executor, no hop), 1 caller: tasks/s", floor, .perSecond)
-    for callers in callerCounts {
-        let runs = worker[callers]!
-        let label = "AsyncWorker, \(callers) caller\(callers == 1 ? "" : "s")"
-        report.add("\(label): submissions/s", runs.map(\.submissions), .perSecond)
-        report.add(
-            "\(label): completions/s",
-            runs.map(\.completions),
-            .perSecond,
-            callers == 1 ? .atLeast(1_000_000, "≥ 1.000 M/s") : .info
-        )
-    }
-    let single = worker[1]!.map(\.completions)
-    report.addRatio("AsyncWorker 2 callers / 1 caller (completions)", worker[2]!.map(\.completions), over: single)
-    report.addRatio(
-        "AsyncWorker 8 callers / 1 caller (completions)",
-        worker[8]!.map(\.completions),
-        over: single,
-        .atLeast(0.8, "≥ 0.80×")
-    )
-    report.addRatio("AsyncWorker 1 caller / naive (completions, round 1)", single, over: naive.map(\.completions))
-    report.addRatio("AsyncWorker 1 caller / task floor", single, over: floor)
 }
 
 // MARK: - Memory of tasks suspended at once

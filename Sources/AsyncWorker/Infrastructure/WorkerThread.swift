@@ -38,6 +38,8 @@ final class WorkerThread: @unchecked Sendable {
     /// Set (relaxed) by a producer that makes the queue non-empty, cleared by the thread when it takes
     /// the queue: lets the idle thread poll for work without taking the lock.
     private let hasQueuedJobs = Atomic<Bool>(false)
+    /// The idle poll and what it learned; used only by the thread (in `pollForWork()`).
+    private var idleSpinWait = SpinWait()
     @exclusivity(unchecked) private var queue: [QueuedJob] = []
     /// Jobs ever queued for the thread (not those run late, after it exited).
     private var enqueuedJobs: UInt64 = 0
@@ -59,8 +61,10 @@ final class WorkerThread: @unchecked Sendable {
     /// per batch.
     @usableFromInline let isStampingJobs = Atomic<Bool>(false)
 
-    /// How long an idle thread polls for new work before it sleeps.
-    static let idleSpinNanoseconds: UInt64 = 20_000
+    /// How long an idle thread polls for new work before it sleeps: longer than a kernel wake-up on a
+    /// slow-waking VM (see ``Parker/spinBudgetNanoseconds``), short enough that an idle worker costs
+    /// nothing once the last job is 60 µs old.
+    static let idleSpinNanoseconds: UInt64 = 60_000
 
     init(name: String) {
         self.name = name
@@ -295,15 +299,12 @@ final class WorkerThread: @unchecked Sendable {
         jobFileStart.store(0, ordering: .relaxed)
     }
 
-    /// Polls for queued work for up to ``idleSpinNanoseconds``, yielding the CPU on every poll so a
-    /// producer sharing this CPU runs at once. Returns whether work arrived.
+    /// Polls for queued work for up to ``idleSpinNanoseconds``: spins, then yields the CPU on every poll
+    /// so a producer sharing this CPU runs (see ``SpinWait``). Returns whether work arrived.
     private func pollForWork() -> Bool {
-        let end = Deadline.now.nanoseconds &+ Self.idleSpinNanoseconds
-        repeat {
-            OSThread.yield()
-            if hasQueuedJobs.load(ordering: .relaxed) { return true }
-        } while Deadline.now.nanoseconds < end
-        return false
+        idleSpinWait.poll(until: Deadline.now.nanoseconds &+ Self.idleSpinNanoseconds) {
+            hasQueuedJobs.load(ordering: .relaxed)
+        }
     }
 
     /// Whether the caller runs on this thread, or on the fallback queue running one of this thread's late

@@ -23,9 +23,11 @@ import Synchronization
 @usableFromInline
 final class Parker: @unchecked Sendable {
     // @unchecked: `state` is atomic; the condition variable is used only with `lock` held, as pthread
-    // requires.
+    // requires; `spinWait` is read and written only by the owner thread.
     private let lock = ConditionLock()
     private let state = Atomic<UInt8>(Parker.empty)
+    /// The poll phase and what it learned; used only by the owner thread (in `park`).
+    private var spinWait = SpinWait()
 
     private static let empty: UInt8 = 0
     private static let notified: UInt8 = 1
@@ -36,8 +38,10 @@ final class Parker: @unchecked Sendable {
     /// How long before a deadline the main thread leaves the run loop to poll the rest.
     static let runLoopGuardNanoseconds: UInt64 = 2_000_000
 
-    /// How long the owner polls before it sleeps.
-    static let spinBudgetNanoseconds: UInt64 = 20_000
+    /// How long the owner polls before it sleeps. Longer than a kernel wake-up on a slow-waking VM
+    /// (20–50 µs): with a shorter budget, one late answer makes both sides sleep and each then wakes
+    /// too late for the other's poll, so round trips stay at the wake-up cost (Benchmarks/RESULTS.md).
+    static let spinBudgetNanoseconds: UInt64 = 60_000
 
     /// How long before a deadline a timed sleep ends, to poll the rest: covers the kernel's default
     /// timer slack (50 µs) and the wake-up latency.
@@ -164,13 +168,12 @@ final class Parker: @unchecked Sendable {
         state.compareExchange(expected: Self.notified, desired: Self.empty, ordering: .acquiring).exchanged
     }
 
-    /// Polls for a permit until `end` (monotonic nanoseconds), yielding the CPU on every poll.
+    /// Polls for a permit until `end` (monotonic nanoseconds): spins, then yields the CPU on every poll
+    /// (see ``SpinWait``).
     private func poll(until end: UInt64) -> Bool {
-        while Deadline.now.nanoseconds < end {
-            OSThread.yield()
-            if state.load(ordering: .relaxed) == Self.notified, consumePermit() { return true }
+        spinWait.poll(until: end) {
+            state.load(ordering: .relaxed) == Self.notified && consumePermit()
         }
-        return false
     }
 }
 

@@ -1,0 +1,58 @@
+// The workload of `.ci/cost-check`: `async-worker-bench --cost KIND --count N` runs a warm-up and then N
+// operations of one kind, quietly, so valgrind can count what N operations cost (the check subtracts a
+// run with N from a run with 2N, so start-up and warm-up cancel).
+//
+// Kinds: `blocking` (`runAsyncTask { 1 }`), `fireforget` (`runAsyncTask(fireAndForget:)`), `post`
+// (`Pipeline.post` through one trivial domain). Fire-and-forget tasks and posts go in chunks of
+// `costChunk`, each chunk awaited through its last future, so the worker's queue never grows past its
+// reserved capacity and every run takes the same path whatever the timing.
+
+import AsyncWorker
+import Synchronization
+
+let costChunk = 50
+
+enum CostKind: String, CaseIterable {
+    case blocking
+    case fireforget
+    case post
+}
+
+/// Runs `count` operations of `kind` after a warm-up of `costChunk * 4`, on a plain thread: a wait on
+/// the main thread would run the main run loop (``MainThreadWaiting``), whose timers depend on timing.
+func runCostWorkload(_ kind: CostKind, count: Int) throws {
+    let failure = Mutex<(any Error)?>(nil)
+    let thread = JoinableThread {
+        do { try costWorkload(kind, count: count) } catch { failure.withLock { $0 = error } }
+    }
+    thread.join()
+    if let error = failure.withLock({ $0 }) { throw error }
+}
+
+private func costWorkload(_ kind: CostKind, count: Int) throws {
+    let warmUp = costChunk * 4
+    switch kind {
+    case .blocking:
+        for _ in 0..<(warmUp + count) { _ = try runAsyncTask { 1 } }
+    case .fireforget:
+        for chunk in chunks(warmUp + count) {
+            var last: TaskFuture<Int>?
+            for _ in 0..<chunk { last = runAsyncTask(fireAndForget: { 1 }) }
+            _ = try last?.result()
+        }
+    case .post:
+        let pipeline = Pipeline(Increment(), maxInFlight: 4_096)
+        for chunk in chunks(warmUp + count) {
+            var last: TaskFuture<Int>?
+            for index in 0..<chunk { last = pipeline.post(index) }
+            _ = try last?.result()
+        }
+        pipeline.shutdown(timeout: .seconds(10))
+    }
+}
+
+private func chunks(_ total: Int) -> [Int] {
+    var sizes = [Int](repeating: costChunk, count: total / costChunk)
+    if total % costChunk != 0 { sizes.append(total % costChunk) }
+    return sizes
+}
