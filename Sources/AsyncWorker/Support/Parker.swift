@@ -50,7 +50,7 @@ final class Parker: @unchecked Sendable {
     /// Runs `body` with a parker of the calling thread that no enclosing wait on this thread is using.
     /// `body` parks on it (only this thread may) and hands it to wakers; it must not keep it afterwards
     /// except in places a late ``unpark()`` is harmless (a stale permit).
-    @usableFromInline
+    @inlinable
     static func withCurrent<R, E: Error>(_ body: (Parker) throws(E) -> R) throws(E) -> R {
         let stack = ParkerStack.current
         let parker = stack.push()
@@ -178,11 +178,13 @@ final class Parker: @unchecked Sendable {
 }
 
 /// The parkers of one thread, one per nesting level of its waits. Used only by its thread.
+@usableFromInline
 final class ParkerStack {
     private var parkers: [Parker] = []
     private var depth = 0
 
     /// The calling thread's stack, created on first use and released when the thread exits.
+    @usableFromInline
     static var current: ParkerStack {
         if let existing = slot.currentValue { return existing }
         let stack = ParkerStack()
@@ -193,6 +195,7 @@ final class ParkerStack {
     private static let slot = ThreadLocal<ParkerStack>()
 
     /// The parker for a wait one level deeper than the waits in progress on this thread.
+    @usableFromInline
     func push() -> Parker {
         defer { depth += 1 }
         if depth == parkers.count { parkers.append(Parker()) }
@@ -200,6 +203,7 @@ final class ParkerStack {
     }
 
     /// Ends the innermost wait.
+    @usableFromInline
     func pop() {
         depth -= 1
     }
