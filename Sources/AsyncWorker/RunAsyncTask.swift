@@ -4,7 +4,7 @@ import Foundation
 /// once, race-free, on first use; the worker's thread starts on the first submission.
 @usableFromInline let sharedDispatcher = TaskDispatcher(worker: sharedThreadWorker)
 /// The worker behind ``sharedDispatcher``; its public face is ``SharedWorker``.
-let sharedThreadWorker = ThreadWorker(name: "AsyncWorker")
+@usableFromInline let sharedThreadWorker = ThreadWorker(name: "AsyncWorker")
 
 /// Runs `operation` on the shared worker thread and blocks the caller until it finishes.
 ///
@@ -47,6 +47,7 @@ public func runAsyncTask<T>(
     line: UInt = #line
 ) throws -> sending T {
     try sharedDispatcher.execute(
+        on: sharedThreadWorker,
         operation,
         timeout: timeout,
         Submission(fileID: fileID, line: line, api: "runAsyncTask(_:timeout:)")
@@ -72,6 +73,7 @@ public func runAsyncTask<T>(
     _ operation: sending @escaping () async throws -> T
 ) throws -> sending T {
     try sharedDispatcher.execute(
+        on: sharedThreadWorker,
         operation,
         timeout: timeout,
         Submission(fileID: fileID, line: line, api: "runAsyncTask(timeout:_:)")
@@ -90,6 +92,7 @@ public func runAsyncTask<T>(
     line: UInt = #line
 ) throws -> sending T {
     try sharedDispatcher.execute(
+        on: sharedThreadWorker,
         operation,
         timeout: Deadline.duration(fromSeconds: seconds),
         Submission(fileID: fileID, line: line, api: "runAsyncTask(_:timeout:)")
@@ -106,6 +109,7 @@ public func runAsyncTask<T>(
     _ operation: sending @escaping () async throws -> T
 ) throws -> sending T {
     try sharedDispatcher.execute(
+        on: sharedThreadWorker,
         operation,
         timeout: Deadline.duration(fromSeconds: seconds),
         Submission(fileID: fileID, line: line, api: "runAsyncTask(timeout:_:)")
@@ -131,6 +135,7 @@ public func runAsyncTask<T: Sendable>(
     line: UInt = #line
 ) -> TaskFuture<T> {
     sharedDispatcher.executeAsync(
+        on: sharedThreadWorker,
         operation,
         Submission(fileID: fileID, line: line, api: "runAsyncTask(fireAndForget:)")
     )

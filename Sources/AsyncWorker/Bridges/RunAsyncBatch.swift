@@ -194,6 +194,48 @@ extension Dispatcher {
     }
 }
 
+extension Dispatcher {
+    /// ``executeBatch(_:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` with the timeout in
+    /// seconds, for code that keeps `TimeInterval`s.
+    public func executeBatch<Input: Sendable, Output: Sendable>(
+        _ inputs: some Sequence<Input>,
+        maxConcurrency: Int,
+        timeout seconds: TimeInterval,
+        fileID: StaticString = #fileID,
+        line: UInt = #line,
+        _ operation: @escaping @Sendable (Input) async throws -> Output
+    ) throws -> [Output] {
+        try executeBatch(
+            inputs,
+            maxConcurrency: maxConcurrency,
+            timeout: Deadline.duration(fromSeconds: seconds),
+            fileID: fileID,
+            line: line,
+            operation
+        )
+    }
+
+    /// ``executeBatch(outcomesOf:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` with the
+    /// timeout in seconds, for code that keeps `TimeInterval`s.
+    public func executeBatch<Input: Sendable, Output: Sendable>(
+        outcomesOf inputs: some Sequence<Input>,
+        maxConcurrency: Int,
+        timeout seconds: TimeInterval,
+        fileID: StaticString = #fileID,
+        line: UInt = #line,
+        _ operation: @escaping @Sendable (Input) async throws -> Output
+    ) throws -> [Result<Output, any Error>] {
+        try executeBatch(
+            outcomesOf: inputs,
+            maxConcurrency: maxConcurrency,
+            timeout: Deadline.duration(fromSeconds: seconds),
+            fileID: fileID,
+            line: line,
+            operation
+        )
+    }
+}
+
 /// Runs `operation` over `inputs` with at most `limit` in flight and collects every outcome, in input
 /// order; an error fails its own input only.
 func settlingWindow<Input: Sendable, Output: Sendable>(

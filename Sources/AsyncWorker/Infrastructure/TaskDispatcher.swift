@@ -43,6 +43,19 @@ public final class TaskDispatcher: Dispatcher {
         timeout: Duration?,
         _ submission: Submission
     ) throws -> sending T {
+        try execute(on: worker, operation, timeout: timeout, submission)
+    }
+
+    /// The body of ``execute(_:timeout:_:)``, generic over the worker: called with a worker whose type is
+    /// known statically (the shared `ThreadWorker` behind `runAsyncTask`), the submission is specialised
+    /// for the value type instead of going through the protocol witness.
+    @inlinable
+    func execute<W: Worker, T>(
+        on worker: W,
+        _ operation: sending @escaping () async throws -> T,
+        timeout: Duration?,
+        _ submission: Submission
+    ) throws -> sending T {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
         try diagnostics.refuseIfFailing(submission)
         if let timeout, timeout <= .zero {
@@ -72,6 +85,16 @@ public final class TaskDispatcher: Dispatcher {
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
     @inlinable
     public func executeAsync<T: Sendable>(
+        _ operation: sending @escaping () async throws -> T,
+        _ submission: Submission
+    ) -> TaskFuture<T> {
+        worker.submit(operation, submission)
+    }
+
+    /// ``executeAsync(_:_:)`` on a worker whose type is known statically; see ``execute(on:_:timeout:_:)``.
+    @inlinable
+    func executeAsync<W: Worker, T: Sendable>(
+        on worker: W,
         _ operation: sending @escaping () async throws -> T,
         _ submission: Submission
     ) -> TaskFuture<T> {
