@@ -2,9 +2,9 @@ import Foundation
 
 /// The process-wide dispatcher behind the global functions. Swift initialises a global `let` exactly
 /// once, race-free, on first use; the worker's thread starts on the first submission.
-@usableFromInline let sharedDispatcher = TaskDispatcher(worker: sharedWorker)
-/// The worker behind ``sharedDispatcher``.
-let sharedWorker = ThreadWorker(name: "AsyncWorker")
+@usableFromInline let sharedDispatcher = TaskDispatcher(worker: sharedThreadWorker)
+/// The worker behind ``sharedDispatcher``; its public face is ``SharedWorker``.
+@usableFromInline let sharedThreadWorker = ThreadWorker(name: "AsyncWorker")
 
 /// Runs `operation` on the shared worker thread and blocks the caller until it finishes.
 ///
@@ -20,6 +20,11 @@ let sharedWorker = ThreadWorker(name: "AsyncWorker")
 /// non-isolated async code it calls and its child tasks. Task-local values bound by the caller are
 /// visible in the operation.
 ///
+/// The operation is `sending`: it may outlive the call (a timed-out task is cancelled, not awaited), so
+/// the caller hands over what it captures. The value it returns is handed to this caller alone, so it
+/// need not be `Sendable`. See "Swift 6 strict concurrency" in the README for writing such closures
+/// around legacy classes.
+///
 /// - Important: Don't call this from async code: it blocks a thread of the cooperative pool (or the
 ///   actor you are on). Await the work directly instead. A call made on the main thread while the
 ///   operation needs `@MainActor` cannot finish before its timeout.
@@ -28,34 +33,87 @@ let sharedWorker = ThreadWorker(name: "AsyncWorker")
 ///   - operation: The async work to run. Its errors reach the caller unchanged.
 ///   - timeout: How long to wait; `nil` waits as long as it takes. Zero or less throws
 ///     ``AsyncWorkerError/timedOut`` without starting the operation; a huge value means no timeout.
-/// - Returns: The value `operation` returned.
-///   - fileID: Where the call is made, for stall reports (``SharedWorker/onStall(threshold:perform:)``);
-///     leave the default, or forward your own caller's.
+///   - fileID: Where the call is made, for stall reports (``SharedWorker/onStall(threshold:perform:)``)
+///     and the blocking-in-task report; leave the default, or forward your own caller's.
 ///   - line: The line of the call, likewise.
+/// - Returns: The value `operation` returned.
 /// - Throws: ``AsyncWorkerError/timedOut`` if the deadline passes first (the task is cancelled),
 ///   ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread, or the error `operation` threw.
 @inlinable
-public func runAsyncTask<T: Sendable>(
+public func runAsyncTask<T>(
     _ operation: sending @escaping () async throws -> T,
     timeout: Duration? = nil,
     fileID: StaticString = #fileID,
     line: UInt = #line
-) throws -> T {
-    try sharedDispatcher.execute(operation, timeout: timeout, fileID: fileID, line: line)
+) throws -> sending T {
+    try sharedDispatcher.execute(
+        on: sharedThreadWorker,
+        operation,
+        timeout: timeout,
+        Submission(fileID: fileID, line: line, api: "runAsyncTask(_:timeout:)")
+    )
+}
+
+/// Runs `operation` on the shared worker and blocks until it finishes or `timeout` passes, timeout
+/// first, closure last:
+///
+/// ```swift
+/// let user = try runAsyncTask(timeout: .seconds(2)) {
+///     try await api.user(id: 42)
+/// }
+/// ```
+///
+/// The same call as ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``. The timeout is required
+/// here, so `runAsyncTask { … }` keeps meaning the call without one.
+@inlinable
+public func runAsyncTask<T>(
+    timeout: Duration?,
+    fileID: StaticString = #fileID,
+    line: UInt = #line,
+    _ operation: sending @escaping () async throws -> T
+) throws -> sending T {
+    try sharedDispatcher.execute(
+        on: sharedThreadWorker,
+        operation,
+        timeout: timeout,
+        Submission(fileID: fileID, line: line, api: "runAsyncTask(timeout:_:)")
+    )
 }
 
 /// Runs `operation` on the shared worker and blocks until it finishes or `timeout` seconds pass.
 ///
 /// For code that keeps timeouts as `TimeInterval`. NaN or negative values time out at once; infinite or
-/// huge ones mean no timeout. Otherwise the same as ``runAsyncTask(_:timeout:)-(_,Duration?)``.
+/// huge ones mean no timeout. Otherwise the same as ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
 @inlinable
-public func runAsyncTask<T: Sendable>(
+public func runAsyncTask<T>(
     _ operation: sending @escaping () async throws -> T,
     timeout seconds: TimeInterval,
     fileID: StaticString = #fileID,
     line: UInt = #line
-) throws -> T {
-    try sharedDispatcher.execute(operation, timeout: seconds, fileID: fileID, line: line)
+) throws -> sending T {
+    try sharedDispatcher.execute(
+        on: sharedThreadWorker,
+        operation,
+        timeout: Deadline.duration(fromSeconds: seconds),
+        Submission(fileID: fileID, line: line, api: "runAsyncTask(_:timeout:)")
+    )
+}
+
+/// The timeout-first form with the timeout in seconds: `try runAsyncTask(timeout: 2.5) { … }`.
+/// NaN or negative values time out at once; infinite or huge ones mean no timeout.
+@inlinable
+public func runAsyncTask<T>(
+    timeout seconds: TimeInterval,
+    fileID: StaticString = #fileID,
+    line: UInt = #line,
+    _ operation: sending @escaping () async throws -> T
+) throws -> sending T {
+    try sharedDispatcher.execute(
+        on: sharedThreadWorker,
+        operation,
+        timeout: Deadline.duration(fromSeconds: seconds),
+        Submission(fileID: fileID, line: line, api: "runAsyncTask(timeout:_:)")
+    )
 }
 
 /// Starts `operation` on the shared worker and returns its ``TaskFuture`` at once.
@@ -66,8 +124,9 @@ public func runAsyncTask<T: Sendable>(
 /// let report = try future.result(timeout: .seconds(10))
 /// ```
 ///
-/// Collect the outcome later with ``TaskFuture/result(timeout:)-(Duration?)`` from any thread, with
-/// ``TaskFuture/value`` from async code, or with ``TaskFuture/onComplete(_:)``.
+/// Collect the outcome later with ``TaskFuture/result(timeout:fileID:line:)-(Duration?,_,_)`` from any
+/// thread, with ``TaskFuture/value`` from async code, or with ``TaskFuture/onComplete(_:)``. A future may be
+/// read by many threads, so its value must be `Sendable`.
 @_disfavoredOverload
 @inlinable
 public func runAsyncTask<T: Sendable>(
@@ -75,11 +134,15 @@ public func runAsyncTask<T: Sendable>(
     fileID: StaticString = #fileID,
     line: UInt = #line
 ) -> TaskFuture<T> {
-    sharedDispatcher.executeAsync(operation, fileID: fileID, line: line)
+    sharedDispatcher.executeAsync(
+        on: sharedThreadWorker,
+        operation,
+        Submission(fileID: fileID, line: line, api: "runAsyncTask(fireAndForget:)")
+    )
 }
 
 /// The process-wide worker behind the global `runAsyncTask` functions (and the default worker of
-/// ``Pipeline``, ``runAsyncBatch(_:maxConcurrency:timeout:_:)`` and the blocking iterators): its metrics
+/// ``Pipeline``, ``runAsyncBatch(_:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` and the blocking iterators): its metrics
 /// and stall detection.
 ///
 /// ```swift
@@ -91,11 +154,11 @@ public func runAsyncTask<T: Sendable>(
 /// down under the code that relies on it.
 public enum SharedWorker {
     /// The name of the shared worker's thread.
-    public static var name: String { sharedWorker.name }
+    public static var name: String { sharedThreadWorker.name }
 
     /// A snapshot of the shared worker's counters. See ``ThreadWorker/metrics()``.
     public static func metrics() -> WorkerMetrics {
-        sharedWorker.metrics()
+        sharedThreadWorker.metrics()
     }
 
     /// Turns stall detection on the shared worker on (or off, with `nil`). See
@@ -104,6 +167,6 @@ public enum SharedWorker {
         threshold: Duration = .milliseconds(100),
         perform handler: (@Sendable (StallReport) -> Void)?
     ) {
-        sharedWorker.onStall(threshold: threshold, perform: handler)
+        sharedThreadWorker.onStall(threshold: threshold, perform: handler)
     }
 }

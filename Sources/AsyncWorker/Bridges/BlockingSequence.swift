@@ -1,8 +1,10 @@
+import Foundation
+
 /// A synchronous view of an `AsyncSequence` that never fails: `for element in sequence` blocks the
 /// calling thread for each element, while a producer task on a worker fetches up to `prefetch` elements
 /// ahead.
 ///
-/// Create one with ``_Concurrency/AsyncSequence/blocking(prefetch:on:)``:
+/// Create one with ``_Concurrency/AsyncSequence/blocking(prefetch:on:fileID:line:)``:
 ///
 /// ```swift
 /// for event in try events.blocking(prefetch: 16) {   // events: AsyncStream<Event>
@@ -17,17 +19,19 @@
 /// - Important: `Sequence`'s iterator cannot throw, so a bridge failure ends the loop early, silently:
 ///   ``AsyncWorkerError/shutDown`` (the worker stopped mid-iteration) or
 ///   ``AsyncWorkerError/wouldDeadlock`` (the loop runs on the worker's own thread). Use
-///   ``_Concurrency/AsyncSequence/makeBlockingIterator(prefetch:on:)`` and `try iterator.next()` when
+///   ``_Concurrency/AsyncSequence/makeBlockingIterator(prefetch:on:fileID:line:)`` and `try iterator.next()` when
 ///   you need to tell those apart from the real end.
 public struct BlockingSequence<Base: AsyncSequence & Sendable>: Sequence, Sendable
 where Base.Element: Sendable, Base.Failure == Never {
     let base: Base
     let prefetch: Int
     let worker: any Worker
+    /// Where the sequence was made: the producer tasks' site in stall reports.
+    let submission: Submission
 
     /// Starts a producer task on the worker and returns an iterator over its elements.
     public func makeIterator() -> Iterator {
-        Iterator(inner: BlockingIterator(base: base, prefetch: prefetch, worker: worker))
+        Iterator(inner: BlockingIterator(base: base, prefetch: prefetch, worker: worker, submission: submission))
     }
 
     /// Iterates a ``BlockingSequence``: each ``next()`` blocks the calling thread until the producer has
@@ -55,7 +59,7 @@ extension BlockingSequence.Iterator: Sendable {}
 /// Iterates an `AsyncSequence` from synchronous code with a throwing `next()`: blocks the calling thread
 /// for each element, while a producer task on a worker fetches up to `prefetch` elements ahead.
 ///
-/// Create one with ``_Concurrency/AsyncSequence/makeBlockingIterator(prefetch:on:)``:
+/// Create one with ``_Concurrency/AsyncSequence/makeBlockingIterator(prefetch:on:fileID:line:)``:
 ///
 /// ```swift
 /// var lines = try url.lines.makeBlockingIterator(prefetch: 64)
@@ -78,8 +82,8 @@ extension BlockingSequence.Iterator: Sendable {}
 public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Element: Sendable {
     private let core: Core
 
-    init(base: Base, prefetch: Int, worker: any Worker) {
-        core = Core(base: base, capacity: Swift.max(1, prefetch), worker: worker)
+    init(base: Base, prefetch: Int, worker: any Worker, submission: Submission) {
+        core = Core(base: base, capacity: Swift.max(1, prefetch), worker: worker, submission: submission)
     }
 
     /// The next element, blocking the calling thread until the producer has one.
@@ -90,8 +94,14 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     ///   stopped before the end; ``AsyncWorkerError/wouldDeadlock`` if no element is waiting and this is
     ///   the worker's own thread; ``AsyncWorkerError/blockingInAsyncContext`` under the
     ///   ``BlockingInTaskPolicy/fail`` policy, when called from inside a Swift task.
-    public mutating func next() throws -> Base.Element? {
-        try core.buffer.next(worker: core.worker, until: .never)
+    ///
+    /// `fileID` and `line` name the call in the blocking-in-task report; leave the defaults.
+    public mutating func next(fileID: StaticString = #fileID, line: UInt = #line) throws -> Base.Element? {
+        try core.buffer.next(
+            worker: core.worker,
+            until: .never,
+            call: Submission(fileID: fileID, line: line, api: "BlockingIterator.next()")
+        )
     }
 
     /// The next element, blocking the calling thread until the producer has one or `timeout` passes.
@@ -107,8 +117,26 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     ///
     /// - Returns: As ``next()``.
     /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next()`` throws.
-    public mutating func next(timeout: Duration?) throws -> Base.Element? {
-        try core.buffer.next(worker: core.worker, until: Deadline.after(timeout))
+    public mutating func next(
+        timeout: Duration?,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) throws -> Base.Element? {
+        try core.buffer.next(
+            worker: core.worker,
+            until: Deadline.after(timeout),
+            call: Submission(fileID: fileID, line: line, api: "BlockingIterator.next(timeout:)")
+        )
+    }
+
+    /// ``next(timeout:fileID:line:)-(Duration?,_,_)`` with the timeout in seconds, for code that keeps
+    /// `TimeInterval`s: NaN, zero or negative values poll; infinite or huge ones wait as long as it takes.
+    public mutating func next(
+        timeout seconds: TimeInterval,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) throws -> Base.Element? {
+        try next(timeout: Deadline.duration(fromSeconds: seconds), fileID: fileID, line: line)
     }
 
     /// Owns the producer: releasing it (when the last iterator copy goes) cancels the producer task.
@@ -117,17 +145,20 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
         let worker: any Worker
         let producer: TaskFuture<Void>
 
-        init(base: Base, capacity: Int, worker: any Worker) {
+        init(base: Base, capacity: Int, worker: any Worker, submission: Submission) {
             let buffer = PrefetchBuffer<Base.Element>(capacity: capacity)
             self.buffer = buffer
             self.worker = worker
-            producer = worker.submit { () async throws -> Void in
-                var iterator = base.makeAsyncIterator()
-                while await buffer.reserveSlot() {
-                    guard let element = try await iterator.next() else { return }
-                    buffer.deliver(element)
-                }
-            }
+            producer = worker.submit(
+                { () async throws -> Void in
+                    var iterator = base.makeAsyncIterator()
+                    while await buffer.reserveSlot() {
+                        guard let element = try await iterator.next() else { return }
+                        buffer.deliver(element)
+                    }
+                },
+                submission
+            )
             // Runs after the last delivery (or at once, if the worker is shut down): the end, the base's
             // error, or the worker's .shutDown.
             producer.onComplete { result in buffer.finish(result) }
@@ -149,17 +180,29 @@ extension AsyncSequence where Self: Sendable, Element: Sendable, Failure == Neve
     /// Each loop starts a producer task on `worker` that fetches up to `prefetch` elements ahead; each
     /// step of the loop blocks the calling thread until an element is there; leaving the loop cancels the
     /// producer. See ``BlockingSequence`` for what happens on bridge failures (the loop ends), and
-    /// ``makeBlockingIterator(prefetch:on:)`` for a throwing iterator.
+    /// ``makeBlockingIterator(prefetch:on:fileID:line:)`` for a throwing iterator.
     ///
     /// - Parameters:
     ///   - prefetch: How many elements the producer may fetch ahead of the loop (at least 1).
     ///   - worker: The worker that runs the producer; `nil` uses the shared worker of
-    ///     ``runAsyncTask(_:timeout:)-(_,Duration?)``.
+    ///     ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
     /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
-    public func blocking(prefetch: Int = 16, on worker: (any Worker)? = nil) throws -> BlockingSequence<Self> {
+    ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
+    ///   - line: The line of the call, likewise.
+    public func blocking(
+        prefetch: Int = 16,
+        on worker: (any Worker)? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) throws -> BlockingSequence<Self> {
         let worker = worker ?? sharedDispatcher.worker
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
-        return BlockingSequence(base: self, prefetch: Swift.max(1, prefetch), worker: worker)
+        return BlockingSequence(
+            base: self,
+            prefetch: Swift.max(1, prefetch),
+            worker: worker,
+            submission: Submission(fileID: fileID, line: line, api: "blocking(prefetch:on:)")
+        )
     }
 }
 
@@ -178,15 +221,24 @@ extension AsyncSequence where Self: Sendable, Element: Sendable {
     /// - Parameters:
     ///   - prefetch: How many elements the producer may fetch ahead of the consumer (at least 1).
     ///   - worker: The worker that runs the producer; `nil` uses the shared worker of
-    ///     ``runAsyncTask(_:timeout:)-(_,Duration?)``.
+    ///     ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
     /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
+    ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
+    ///   - line: The line of the call, likewise.
     public func makeBlockingIterator(
         prefetch: Int = 16,
-        on worker: (any Worker)? = nil
+        on worker: (any Worker)? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
     ) throws -> BlockingIterator<Self> {
         let worker = worker ?? sharedDispatcher.worker
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
-        return BlockingIterator(base: self, prefetch: prefetch, worker: worker)
+        return BlockingIterator(
+            base: self,
+            prefetch: prefetch,
+            worker: worker,
+            submission: Submission(fileID: fileID, line: line, api: "makeBlockingIterator(prefetch:on:)")
+        )
     }
 }
 
@@ -271,11 +323,16 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
 
     /// The next element, blocking until there is one or the producer ended; throws `.timedOut` if
     /// `deadline` passes first (the element, when it comes, stays for the next call).
-    func next(worker: any Worker, until deadline: Deadline) throws -> Element? {
-        try Parker.withCurrent { parker in try next(worker: worker, until: deadline, parkingOn: parker) }
+    func next(worker: any Worker, until deadline: Deadline, call: Submission) throws -> Element? {
+        try Parker.withCurrent { parker in try next(worker: worker, until: deadline, call: call, parkingOn: parker) }
     }
 
-    private func next(worker: any Worker, until deadline: Deadline, parkingOn parker: Parker) throws -> Element? {
+    private func next(
+        worker: any Worker,
+        until deadline: Deadline,
+        call: Submission,
+        parkingOn parker: Parker
+    ) throws -> Element? {
         var hasCheckedBlocking = false
         while true {
             lock.lock()
@@ -303,7 +360,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
                 // (before the deadline, as `execute` does: on the worker's thread, wouldDeadlock wins).
                 lock.unlock()
                 if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
-                try BlockingCallDiagnostics.shared.check("BlockingIterator.next")
+                try BlockingCallDiagnostics.shared.check(call)
                 hasCheckedBlocking = true
                 continue
             }

@@ -1,10 +1,11 @@
+import Foundation
+
 /// Creates a ``ThreadWorker``, passes it to `body`, and always shuts it down when `body` returns or
 /// throws: a worker whose lifetime is a scope.
 ///
 /// ```swift
 /// let rows = try withWorker(name: "import") { worker in
-///     let dispatcher = TaskDispatcher(worker: worker)
-///     return try dispatcher.execute({ try await db.importAll() }, timeout: .seconds(60))
+///     try TaskDispatcher(worker: worker).execute(timeout: .seconds(60)) { try await db.importAll() }
 /// }   // the worker's thread has exited here
 /// ```
 ///
@@ -29,7 +30,35 @@ public func withWorker<Result>(
     shutdownTimeout: Duration? = nil,
     _ body: (ThreadWorker) throws -> Result
 ) rethrows -> Result {
-    let worker = ThreadWorker(name: name)
+    try withWorker(ThreadWorker(name: name), shutdownTimeout: shutdownTimeout, body)
+}
+
+/// Passes `worker` to `body` and always shuts it down when `body` returns or throws: the scope of any
+/// ``Worker`` — a ``ThreadWorker`` you configured, a ``ManualWorker`` in a test, your own.
+///
+/// ```swift
+/// let worker = ThreadWorker(name: "import", maxPendingTasks: 256)
+/// let rows = try withWorker(worker, shutdownTimeout: .seconds(5)) { worker in
+///     try TaskDispatcher(worker: worker).execute(timeout: .seconds(60)) { try await db.importAll() }
+/// }
+/// ```
+///
+/// The same as ``withWorker(name:shutdownTimeout:_:)-(_,Duration?,_)`` otherwise.
+public func withWorker<W: Worker, Result>(
+    _ worker: W,
+    shutdownTimeout: Duration? = nil,
+    _ body: (W) throws -> Result
+) rethrows -> Result {
     defer { worker.shutdown(timeout: shutdownTimeout) }
     return try body(worker)
+}
+
+/// ``withWorker(name:shutdownTimeout:_:)-(_,Duration?,_)`` with the shutdown timeout in seconds, for code
+/// that keeps `TimeInterval`s.
+public func withWorker<Result>(
+    name: String,
+    shutdownTimeout seconds: TimeInterval,
+    _ body: (ThreadWorker) throws -> Result
+) rethrows -> Result {
+    try withWorker(ThreadWorker(name: name), shutdownTimeout: Deadline.duration(fromSeconds: seconds), body)
 }

@@ -16,13 +16,25 @@ public enum BlockingInTaskPolicy: Sendable, Equatable {
 
 /// A blocking call made from inside a Swift task, as given to the reporter.
 public struct BlockingCallReport: Sendable, CustomStringConvertible {
-    /// The API that was about to block, e.g. `"TaskDispatcher.execute"`.
+    /// The API that was about to block, as the caller spelled it, e.g. `"runAsyncTask(timeout:_:)"`.
     public var api: String
+    /// Where that call was made, `"App/Sync.swift:42"`; `nil` when the caller's site is unknown.
+    public var site: String?
     /// The name of the thread that made the call (`nil` if unnamed).
     public var threadName: String?
 
+    /// A report of a call to `api` made at `site` on the thread named `threadName`.
+    public init(api: String, site: String? = nil, threadName: String? = nil) {
+        self.api = api
+        self.site = site
+        self.threadName = threadName
+    }
+
+    /// One line naming the call, e.g. "AsyncWorker: runAsyncTask(timeout:_:) at App/Sync.swift:42 blocked
+    /// a thread inside a Swift task. …", and what to do about it.
     public var description: String {
-        "AsyncWorker: \(api) blocked a thread inside a Swift task (thread \(threadName ?? "unnamed")). "
+        let call = site.map { "\(api) at \($0)" } ?? api
+        return "AsyncWorker: \(call) blocked a thread inside a Swift task. "
             + "Blocking the cooperative pool or an actor can starve async code; await the work instead "
             + "(e.g. `try await future.value`). Set BlockingCallDiagnostics.shared.policy to .allow to "
             + "silence this, or to .fail to make such calls throw."
@@ -51,7 +63,7 @@ public final class BlockingCallDiagnostics: Sendable {
     /// created without diagnostics of its own.
     public static let shared = BlockingCallDiagnostics()
 
-    private let policyCode: Atomic<UInt8>
+    private let policyCode: Atomic<PolicyCode>
     private let hasReported = Atomic<Bool>(false)
     private let reporter: Locked<@Sendable (BlockingCallReport) -> Void>
 
@@ -60,20 +72,14 @@ public final class BlockingCallDiagnostics: Sendable {
         policy: BlockingInTaskPolicy = .report,
         reporter: @escaping @Sendable (BlockingCallReport) -> Void = BlockingCallDiagnostics.writeToStandardError
     ) {
-        self.policyCode = Atomic(Self.code(of: policy))
+        self.policyCode = Atomic(PolicyCode(policy))
         self.reporter = Locked(reporter)
     }
 
     /// What blocking calls made from inside a task do. Any thread may change it at any time.
     public var policy: BlockingInTaskPolicy {
-        get {
-            switch policyCode.load(ordering: .relaxed) {
-            case 0: return .allow
-            case 1: return .report
-            default: return .fail
-            }
-        }
-        set { policyCode.store(Self.code(of: newValue), ordering: .relaxed) }
+        get { policyCode.load(ordering: .relaxed).policy }
+        set { policyCode.store(PolicyCode(newValue), ordering: .relaxed) }
     }
 
     /// Replaces the reporter. It is called at most once per instance, on the blocking thread, with no
@@ -87,33 +93,36 @@ public final class BlockingCallDiagnostics: Sendable {
         FileHandle.standardError.write(Data((report.description + "\n").utf8))
     }
 
-    /// Applies the policy to a blocking call about to be made by `api`.
+    /// Applies the policy to a blocking call about to be made (the ``Submission`` names the API and the
+    /// caller's site).
     @usableFromInline
-    func check(_ api: StaticString) throws(AsyncWorkerError) {
-        try refuseIfFailing()
-        reportIfReporting(api)
+    func check(_ submission: Submission) throws(AsyncWorkerError) {
+        try refuseIfFailing(submission)
+        reportIfReporting(submission)
     }
 
     /// The part of the policy that must act before any work starts: under ``BlockingInTaskPolicy/fail``, a
     /// call from inside a task throws. Under the other policies, one relaxed load.
     @usableFromInline
-    func refuseIfFailing() throws(AsyncWorkerError) {
-        guard policyCode.load(ordering: .relaxed) == 2 else { return }
+    func refuseIfFailing(_ submission: Submission) throws(AsyncWorkerError) {
+        guard policyCode.load(ordering: .relaxed) == .fail else { return }
         if Self.isInsideTask { throw .blockingInAsyncContext }
     }
 
     /// The part of the policy that may act once the work is under way: under ``BlockingInTaskPolicy/report``,
-    /// the first call from inside a task is reported.
+    /// the first call from inside a task is reported, naming the API and site the submission carries.
     ///
     /// The task lookup costs ~50 ns (measured: `async-worker-bench --scenario hotpath`), 2% of a round trip,
-    /// so ``TaskDispatcher/execute(_:timeout:fileID:line:)`` calls this after submitting, while the worker
-    /// starts the operation and the caller would only be polling for its result. Once a report was made,
-    /// one more relaxed load.
+    /// so ``TaskDispatcher`` calls this after submitting, while the worker starts the operation and the
+    /// caller would only be polling for its result. Once a report was made, one more relaxed load.
     @usableFromInline
-    func reportIfReporting(_ api: StaticString) {
-        guard policyCode.load(ordering: .relaxed) == 1, !hasReported.load(ordering: .relaxed) else { return }
+    func reportIfReporting(_ submission: Submission) {
+        guard policyCode.load(ordering: .relaxed) == .report, !hasReported.load(ordering: .relaxed) else { return }
         guard Self.isInsideTask, !hasReported.exchange(true, ordering: .relaxed) else { return }
-        let report = BlockingCallReport(api: "\(api)", threadName: Thread.current.name)
+        let api =
+            submission.api.hasPointerRepresentation && submission.api.utf8CodeUnitCount > 0
+            ? "\(submission.api)" : "a blocking call"
+        let report = BlockingCallReport(api: api, site: submission.siteDescription, threadName: Thread.current.name)
         let reporter = self.reporter.withLock { $0 }
         reporter(report)
     }
@@ -123,11 +132,24 @@ public final class BlockingCallDiagnostics: Sendable {
         withUnsafeCurrentTask { $0 != nil }
     }
 
-    private static func code(of policy: BlockingInTaskPolicy) -> UInt8 {
-        switch policy {
-        case .allow: return 0
-        case .report: return 1
-        case .fail: return 2
+    /// The policy as an atomic value.
+    enum PolicyCode: UInt8, AtomicRepresentable {
+        case allow, report, fail
+
+        init(_ policy: BlockingInTaskPolicy) {
+            switch policy {
+            case .allow: self = .allow
+            case .report: self = .report
+            case .fail: self = .fail
+            }
+        }
+
+        var policy: BlockingInTaskPolicy {
+            switch self {
+            case .allow: return .allow
+            case .report: return .report
+            case .fail: return .fail
+            }
         }
     }
 }

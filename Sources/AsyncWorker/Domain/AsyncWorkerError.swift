@@ -13,9 +13,12 @@
 public enum AsyncWorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The deadline passed before the work finished.
     ///
-    /// For a blocking call the task has been cancelled; for ``TaskFuture/result(timeout:)`` the task
-    /// keeps running and `result` may be called again. A zero or negative timeout gives this error at
-    /// once, without starting the work.
+    /// What happened to the work depends on the call that threw it: a blocking call (`runAsyncTask`,
+    /// `execute`, `runAsyncBatch`, ``Pipeline/send(_:timeout:fileID:line:)-(_,Duration?,_,_)``) cancelled its
+    /// task, or started nothing if it was still waiting for room on a full worker or for a pipeline slot;
+    /// ``TaskFuture/result(timeout:fileID:line:)-(Duration?,_,_)`` and ``BlockingIterator/next(timeout:fileID:line:)-(Duration?,_,_)``
+    /// cancel nothing: the work goes on and a later call may still get it. A zero or negative timeout gives
+    /// this error at once, without starting the work.
     case timedOut
 
     /// The worker is shut down: the work was rejected, or it was still pending when the worker stopped.
@@ -39,9 +42,12 @@ public enum AsyncWorkerError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .timedOut:
-            return "AsyncWorkerError.timedOut: the deadline passed before the work finished; "
-                + "a blocking call cancelled the task, a future's task keeps running. "
-                + "Use a longer timeout, or make the operation honour cancellation sooner."
+            return "AsyncWorkerError.timedOut: the deadline passed before the awaited work finished. "
+                + "runAsyncTask, execute, runAsyncBatch and Pipeline.send cancel their task (or started "
+                + "nothing, if the worker or pipeline was full until the deadline); "
+                + "TaskFuture.result(timeout:) and BlockingIterator.next(timeout:) cancel nothing: the work "
+                + "goes on and a later call can still get it. Use a longer timeout, or make the operation "
+                + "honour cancellation sooner."
         case .shutDown:
             return "AsyncWorkerError.shutDown: the worker is shut down, so the work was rejected or "
                 + "abandoned when the worker stopped. Submit to a running worker; a worker is never restarted."

@@ -54,9 +54,13 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// - Throws: The task's own error, unchanged; ``AsyncWorkerError/timedOut``;
     ///   ``AsyncWorkerError/wouldDeadlock`` if the future is unfinished and this is its worker's own thread;
     ///   ``AsyncWorkerError/shutDown`` if the worker stopped before the task finished.
+    ///
+    /// `fileID` and `line` name the call in the blocking-in-task report (``BlockingCallDiagnostics``);
+    /// leave the defaults.
     @inlinable
-    public func result(timeout: Duration? = nil) throws -> T {
-        guard let result = try wait(until: Deadline.after(timeout)) else {
+    public func result(timeout: Duration? = nil, fileID: StaticString = #fileID, line: UInt = #line) throws -> T {
+        let call = Submission(fileID: fileID, line: line, api: "TaskFuture.result(timeout:)")
+        guard let result = try wait(until: Deadline.after(timeout), call: call) else {
             throw AsyncWorkerError.timedOut
         }
         return try result.get()
@@ -66,8 +70,8 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     ///
     /// NaN or negative seconds do not wait; infinite or huge values wait as long as it takes.
     @inlinable
-    public func result(timeout seconds: TimeInterval) throws -> T {
-        try result(timeout: Deadline.duration(fromSeconds: seconds))
+    public func result(timeout seconds: TimeInterval, fileID: StaticString = #fileID, line: UInt = #line) throws -> T {
+        try result(timeout: Deadline.duration(fromSeconds: seconds), fileID: fileID, line: line)
     }
 
     /// `true` once the future is resolved (its task finished, or its worker shut down).
@@ -195,20 +199,22 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
 
     /// Waits until the future is resolved or `deadline` passes; `nil` means the deadline passed.
     /// Separates the wait's own timeout from a `.timedOut` error the task itself may have thrown.
-    /// `diagnostics` checks a wait that would block inside a Swift task (`nil`: the caller checked).
+    /// `diagnostics` checks a wait that would block inside a Swift task (`nil`: the caller checked), and
+    /// reports it as `call` (the API and site the user wrote).
     @inlinable
     func wait(
         until deadline: Deadline,
-        diagnostics: BlockingCallDiagnostics? = .shared
+        diagnostics: BlockingCallDiagnostics? = .shared,
+        call: Submission = Submission(fileID: "", line: 0, api: "TaskFuture.result(timeout:)")
     ) throws(AsyncWorkerError) -> Result<T, any Error>? {
         // A resolved future returns at once, even on its worker's thread; otherwise check the misuses
         // before waiting, then register and re-check in one lock acquisition.
-        if let owner, owner.isCurrent {
+        if let owner, owner.isCurrent || owner === ThreadIdentity.everyThread {
             if let result = resolvedResult { return result }
             throw .wouldDeadlock
         }
         if deadline.hasPassed { return resolvedResult }
-        if let diagnostics, resolvedResult == nil { try diagnostics.check("TaskFuture.result") }
+        if let diagnostics, resolvedResult == nil { try diagnostics.check(call) }
 
         return Parker.withCurrent { parker in
             let early: Result<T, any Error>? = withState { state in

@@ -3,20 +3,23 @@ import Foundation
 /// Runs async work for synchronous callers on a ``Worker``: blocking calls with timeouts and deadlock
 /// detection, and fire-and-forget calls that return a ``TaskFuture``.
 ///
-/// Any number of dispatchers may share a worker; any thread may use a dispatcher.
+/// Any number of dispatchers may share a worker; any thread may use a dispatcher. The calls callers
+/// write (`execute(_:timeout:)`, `execute(timeout:_:)`, `executeAsync(_:)`) come from ``Dispatcher``'s
+/// extension; this type implements the two requirements they end in, on any worker — a
+/// ``ThreadWorker``, a ``ManualWorker`` in tests, or your own.
 ///
 /// ```swift
 /// let dispatcher = TaskDispatcher(worker: ThreadWorker(name: "bridge"))
-/// let n = try dispatcher.execute({ await counter.next() }, timeout: .seconds(1))
+/// let n = try dispatcher.execute(timeout: .seconds(1)) { await counter.next() }
 /// ```
 public final class TaskDispatcher: Dispatcher {
     /// The worker that runs the tasks.
     public let worker: any Worker
-    /// `worker` when it is a ``ThreadWorker``: calls through it are specialised for the value type instead
-    /// of going through the protocol's generic witness.
-    @usableFromInline let threadWorker: ThreadWorker?
     /// What blocking calls made from inside a Swift task do (see ``BlockingCallDiagnostics``).
     public let diagnostics: BlockingCallDiagnostics
+    /// The worker's timeout counter, when it keeps one (``ThreadWorker/metrics()`` counts the blocking
+    /// calls that timed out). Looked up once; used only on the timeout path.
+    @usableFromInline let timeoutCounter: (any TimeoutCounting)?
 
     /// Creates a dispatcher over `worker` (started on first use if it is not running yet).
     /// - Parameters:
@@ -25,109 +28,101 @@ public final class TaskDispatcher: Dispatcher {
     ///     process-wide ``BlockingCallDiagnostics/shared``.
     public init(worker: some Worker, diagnostics: BlockingCallDiagnostics = .shared) {
         self.worker = worker
-        self.threadWorker = worker as? ThreadWorker
+        self.timeoutCounter = worker as? any TimeoutCounting
         self.diagnostics = diagnostics
     }
 
-    /// Submits through the concrete worker when there is one (the common case).
+    /// Runs `operation` on the worker and blocks the calling thread until it finishes (the ``Dispatcher``
+    /// requirement every `execute` spelling ends in; see ``Dispatcher/execute(_:timeout:fileID:line:)-(_,Duration?,_,_)``).
+    ///
+    /// The deadline covers the wait for room on a full worker too: a call that times out there has
+    /// started nothing.
     @inlinable
-    func submit<T: Sendable>(
+    public func execute<T>(
         _ operation: sending @escaping () async throws -> T,
-        fileID: StaticString,
-        line: UInt,
-        roomDeadline: Deadline = .never
-    ) -> TaskFuture<T> {
-        if let threadWorker {
-            return threadWorker.submit(operation, fileID: fileID, line: line, roomDeadline: roomDeadline)
-        }
-        return worker.submit(operation)
+        timeout: Duration?,
+        _ submission: Submission
+    ) throws -> sending T {
+        try execute(on: worker, operation, timeout: timeout, submission)
     }
 
-    /// Runs `operation` on the worker and blocks the calling thread until it finishes.
-    ///
-    /// The deadline is kept by the calling thread on the monotonic clock, so the call returns at the
-    /// deadline even when the worker's thread is held by a badly behaved operation. The task is then
-    /// cancelled; the call does not wait for it to honour the cancellation.
-    ///
-    /// - Parameters:
-    ///   - operation: The async work. Its thrown errors reach the caller unchanged.
-    ///   - timeout: How long to wait; `nil` waits as long as it takes. Zero or less throws
-    ///     ``AsyncWorkerError/timedOut`` without starting the operation; a huge value means no timeout.
-    /// - Returns: The value `operation` returned.
-    /// - Throws: ``AsyncWorkerError/timedOut``; ``AsyncWorkerError/wouldDeadlock`` on the worker's own
-    ///   thread (at once, whatever the timeout); ``AsyncWorkerError/shutDown`` if the worker is shut down;
-    ///   ``AsyncWorkerError/blockingInAsyncContext`` if called from inside a Swift task under the
-    ///   ``BlockingInTaskPolicy/fail`` policy; or the operation's own error.
-    ///
-    /// `fileID` and `line` record where the task was submitted, for stall reports
-    /// (``ThreadWorker/onStall(threshold:perform:)``): leave the defaults, or forward your own caller's.
+    /// The body of ``execute(_:timeout:_:)``, generic over the worker: called with a worker whose type is
+    /// known statically (the shared `ThreadWorker` behind `runAsyncTask`), the submission is specialised
+    /// for the value type instead of going through the protocol witness.
     @inlinable
-    public func execute<T: Sendable>(
+    func execute<W: Worker, T>(
+        on worker: W,
         _ operation: sending @escaping () async throws -> T,
-        timeout: Duration? = nil,
-        fileID: StaticString = #fileID,
-        line: UInt = #line
-    ) throws -> T {
+        timeout: Duration?,
+        _ submission: Submission
+    ) throws -> sending T {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
-        try diagnostics.refuseIfFailing()
+        try diagnostics.refuseIfFailing(submission)
         if let timeout, timeout <= .zero {
-            threadWorker?.counters.recordTimeout()
+            timeoutCounter?.recordTimeout()
             throw AsyncWorkerError.timedOut
         }
         let deadline = Deadline.after(timeout)
-        // The deadline covers the wait for room on a full worker too: a call that times out there has
-        // started nothing.
-        let future = submit(operation, fileID: fileID, line: line, roomDeadline: deadline)
+        // The value crosses from the task to this one caller: nothing else can reach the future, so the
+        // hand-off box may carry a non-Sendable value (see `Handoff`).
+        let future = worker.submit(
+            { Handoff(try await operation()) },
+            submission.waitingForRoom(until: deadline)
+        )
         // Off the critical path: the worker is starting the operation meanwhile.
-        diagnostics.reportIfReporting("TaskDispatcher.execute")
+        diagnostics.reportIfReporting(submission)
         guard let result = try future.wait(until: deadline, diagnostics: nil) else {
             future.cancel()
-            threadWorker?.counters.recordTimeout()
+            timeoutCounter?.recordTimeout()
             throw AsyncWorkerError.timedOut
         }
-        return try result.get()
+        return try result.get().take()
     }
 
-    /// Runs `operation` and blocks until it finishes or `timeout` passes (the ``Dispatcher``
-    /// requirement; called directly, the overload that records the submission site is chosen).
-    @inlinable @_disfavoredOverload
-    public func execute<T: Sendable>(
-        _ operation: sending @escaping () async throws -> T,
-        timeout: Duration?
-    ) throws -> T {
-        try execute(operation, timeout: timeout, fileID: "", line: 0)  // the caller's site is unknown: report none
-    }
-
-    /// Runs `operation` and blocks until it finishes or `timeout` seconds pass (for callers that keep
-    /// timeouts as `TimeInterval`). NaN or negative values time out at once; infinite or huge ones mean
-    /// no timeout. See ``execute(_:timeout:fileID:line:)``.
-    @inlinable
-    public func execute<T: Sendable>(
-        _ operation: sending @escaping () async throws -> T,
-        timeout seconds: TimeInterval,
-        fileID: StaticString = #fileID,
-        line: UInt = #line
-    ) throws -> T {
-        try execute(operation, timeout: Deadline.duration(fromSeconds: seconds), fileID: fileID, line: line)
-    }
-
-    /// Starts `operation` on the worker and returns its future at once.
+    /// Starts `operation` on the worker and returns its future at once (the ``Dispatcher`` requirement
+    /// that ``Dispatcher/executeAsync(_:fileID:line:)`` ends in).
     ///
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
-    /// `fileID` and `line` record where the task was submitted, for stall reports.
     @inlinable
     public func executeAsync<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
-        fileID: StaticString = #fileID,
-        line: UInt = #line
+        _ submission: Submission
     ) -> TaskFuture<T> {
-        submit(operation, fileID: fileID, line: line)
+        worker.submit(operation, submission)
     }
 
-    /// Starts `operation` on the worker and returns its future at once (the ``Dispatcher`` requirement;
-    /// called directly, the overload that records the submission site is chosen).
-    @inlinable @_disfavoredOverload
-    public func executeAsync<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        submit(operation, fileID: "", line: 0)  // the caller's site is unknown here: report none
+    /// ``executeAsync(_:_:)`` on a worker whose type is known statically; see ``execute(on:_:timeout:_:)``.
+    @inlinable
+    func executeAsync<W: Worker, T: Sendable>(
+        on worker: W,
+        _ operation: sending @escaping () async throws -> T,
+        _ submission: Submission
+    ) -> TaskFuture<T> {
+        worker.submit(operation, submission)
+    }
+}
+
+/// A worker that counts the blocking calls on it that timed out (``WorkerMetrics/timedOut``).
+@usableFromInline
+protocol TimeoutCounting: Sendable {
+    func recordTimeout()
+}
+
+/// Carries the value of a blocking call from its task to the one caller waiting for it.
+///
+/// `@unchecked Sendable`, honestly: the operation was `sending` (the caller kept no reference into
+/// it), the task stops touching the value when it returns it, and the future that holds the box is
+/// private to the blocking call, so exactly one thread — the caller — receives the value.
+@usableFromInline
+struct Handoff<Value>: @unchecked Sendable {
+    @usableFromInline var value: Value
+
+    @inlinable
+    init(_ value: consuming Value) { self.value = value }
+
+    @inlinable
+    consuming func take() -> sending Value {
+        nonisolated(unsafe) let value = self.value
+        return value
     }
 }

@@ -94,34 +94,18 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     }
 
     /// Starts `operation` as a task on the worker's thread and returns its future, starting the worker if
-    /// needed. Returns at once unless `maxPendingTasks` tasks are pending: then it first waits until an
-    /// eighth of them have finished (never on the worker's own thread).
+    /// needed (the ``Worker`` requirement; callers write ``Worker/submit(_:fileID:line:)``).
     ///
+    /// Returns at once unless `maxPendingTasks` tasks are pending: then it first waits until an eighth of
+    /// them have finished (never on the worker's own thread), at most until the submission's room deadline;
+    /// past it the future is already failed with ``AsyncWorkerError/timedOut`` and nothing was started.
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down (or
-    /// with ``AsyncWorkerError/threadStartFailed(errno:)`` if its thread could not start).
-    ///
-    /// - Parameters:
-    ///   - operation: The async work.
-    ///   - fileID: Where the task is submitted from, for stall reports (see
-    ///     ``onStall(threshold:perform:)``); leave the default, or forward your own caller's.
-    ///   - line: The line of the submission, likewise.
+    /// with ``AsyncWorkerError/threadStartFailed(errno:)`` if its thread could not start). While stall
+    /// detection is on, the task carries the submission's site (see ``onStall(threshold:perform:)``).
     @inlinable
     public func submit<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,
-        fileID: StaticString = #fileID,
-        line: UInt = #line
-    ) -> TaskFuture<T> {
-        submit(operation, fileID: fileID, line: line, roomDeadline: .never)
-    }
-
-    /// ``submit(_:fileID:line:)`` whose wait for room (at `maxPendingTasks`) ends at `roomDeadline`: the
-    /// future is then already failed with ``AsyncWorkerError/timedOut`` and nothing was started.
-    @inlinable
-    func submit<T: Sendable>(
-        _ operation: sending @escaping () async throws -> T,
-        fileID: StaticString,
-        line: UInt,
-        roomDeadline: Deadline
+        _ submission: Submission
     ) -> TaskFuture<T> {
         if !runningFlag.load(ordering: .acquiring) {
             do {
@@ -133,7 +117,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         }
         let future = TaskFuture<T>(owner: thread.identity)
         let slot: Int
-        switch registry.register(future, mayWait: !thread.identity.isCurrent, until: roomDeadline) {
+        switch registry.register(future, mayWait: !thread.identity.isCurrent, until: submission.roomDeadline) {
         case .success(let registered):
             slot = registered
         case .failure(let error):
@@ -147,9 +131,9 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         // to the `Task` initialiser's parameter type costs an extra reabstraction thunk per task (seen in
         // a profile).
         let task: Task<Void, Never>
-        if thread.isStampingJobs.load(ordering: .relaxed) && SiteTaggedExecutor.namesSite(fileID) {
+        if thread.isStampingJobs.load(ordering: .relaxed) && SiteTaggedExecutor.namesSite(submission.fileID) {
             // Stall detection is on: give the task an executor that tags its jobs with this site.
-            let tag = SiteTaggedExecutor(worker: self, fileID: fileID, line: line)
+            let tag = SiteTaggedExecutor(worker: self, fileID: submission.fileID, line: submission.line)
             task = Task(executorPreference: tag) {
                 await Self.run(operation, future, registry, slot, counters, submittedAt)
             }
@@ -183,13 +167,6 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         future.resolve(result)
         let failed = if case .failure = result { true } else { false }
         registry.unregister(slot: slot, future, failed: failed, cancelled: Task.isCancelled)
-    }
-
-    /// Starts `operation` as a task on the worker's thread and returns its future (the ``Worker``
-    /// requirement; called directly, the overload that records the submission site is chosen).
-    @inlinable @_disfavoredOverload
-    public func submit<T: Sendable>(_ operation: sending @escaping () async throws -> T) -> TaskFuture<T> {
-        submit(operation, fileID: "", line: 0)  // the caller's site is unknown here: report none
     }
 
     // MARK: Metrics and stall detection
@@ -376,6 +353,13 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             thread.isCurrent,
             "Expected to run on the thread of ThreadWorker '\(name)', but running elsewhere."
         )
+    }
+}
+
+extension ThreadWorker: TimeoutCounting {
+    @usableFromInline
+    func recordTimeout() {
+        counters.recordTimeout()
     }
 }
 

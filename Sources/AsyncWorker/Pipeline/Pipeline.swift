@@ -1,3 +1,5 @@
+import Foundation
+
 /// A chain of ``AsyncDomain``s that synchronous code drives: each message runs through every domain, in
 /// order, as one task on a worker thread, while the caller blocks (``send(_:timeout:)``), takes a future
 /// (``post(_:)``) or feeds a whole sequence (``run(_:progressInterval:progress:)``).
@@ -13,7 +15,7 @@
 /// ```
 ///
 /// **Where things run.** Every message is a task on the pipeline's worker (the shared worker behind
-/// ``runAsyncTask(_:timeout:)-(_,Duration?)`` unless you pass one), so the domains and the non-isolated
+/// ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)`` unless you pass one), so the domains and the non-isolated
 /// async code they call run on that one thread; messages interleave at every `await`, so many are in
 /// flight at once. Each domain's run is timed into ``monitor``.
 ///
@@ -46,7 +48,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     public let maxInFlight: Int
     @usableFromInline let stages: PipelineStages<Input, Output>
     /// The worker the pipeline was given, `nil` for the shared one: what ``then(_:)`` passes on.
-    let givenWorker: ThreadWorker?
+    let givenWorker: (any Worker)?
     @usableFromInline let worker: any Worker
     @usableFromInline let storage: PipelineStorage<Input, Output>
 
@@ -54,15 +56,15 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///
     /// - Parameters:
     ///   - domain: The first domain.
-    ///   - worker: The worker whose thread runs the messages; `nil` (the default) uses the shared worker.
-    ///     The pipeline never shuts the worker down: a worker you pass is yours to shut down, after the
-    ///     pipeline.
+    ///   - worker: The worker whose thread runs the messages — any ``Worker``: a ``ThreadWorker``, a
+    ///     ``ManualWorker`` in tests; `nil` (the default) uses the shared worker. The pipeline never shuts
+    ///     the worker down: a worker you pass is yours to shut down, after the pipeline.
     ///   - maxInFlight: The most messages in flight at once; values below 1 mean 1.
     ///   - monitorWindow: How many recent durations per domain the monitor's percentiles cover; values
     ///     below 1 mean 1.
     public convenience init<D: AsyncDomain>(
         _ domain: D,
-        worker: ThreadWorker? = nil,
+        worker: (any Worker)? = nil,
         maxInFlight: Int = 64,
         monitorWindow: Int = 1024
     ) where D.Input == Input, D.Output == Output {
@@ -86,7 +88,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///
     /// The parameters are those of ``init(_:worker:maxInFlight:monitorWindow:)``.
     public convenience init(
-        worker: ThreadWorker? = nil,
+        worker: (any Worker)? = nil,
         maxInFlight: Int = 64,
         monitorWindow: Int = 1024,
         @PipelineBuilder _ stages: () -> PipelineStages<Input, Output>
@@ -94,7 +96,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         self.init(stages: stages(), worker: worker, maxInFlight: maxInFlight, monitorWindow: monitorWindow)
     }
 
-    init(stages: PipelineStages<Input, Output>, worker: ThreadWorker?, maxInFlight: Int, monitorWindow: Int) {
+    init(stages: PipelineStages<Input, Output>, worker: (any Worker)?, maxInFlight: Int, monitorWindow: Int) {
         self.stages = stages
         self.givenWorker = worker
         self.worker = worker ?? sharedDispatcher.worker
@@ -153,12 +155,15 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// On the worker's own thread it never waits: the message is admitted even beyond `maxInFlight`.
     /// The future is already failed with ``AsyncWorkerError/shutDown`` if the pipeline is shut down.
     ///
-    /// - Parameter input: The message.
+    /// - Parameters:
+    ///   - input: The message.
     /// - Returns: The message's future: the last domain's output, or the error that failed the message
     ///   (a domain's own error, unchanged). ``TaskFuture/cancel()`` cancels the message.
+    ///   - fileID: Where the call is made: the message task's site in stall reports; leave the default.
+    ///   - line: The line of the call, likewise.
     @inlinable
-    public func post(_ input: Input) -> TaskFuture<Output> {
-        switch start(input, slotDeadline: .never) {
+    public func post(_ input: Input, fileID: StaticString = #fileID, line: UInt = #line) -> TaskFuture<Output> {
+        switch start(input, slotDeadline: .never, Submission(fileID: fileID, line: line, api: "Pipeline.post(_:)")) {
         case .success(let future): return future
         case .failure(let error): return TaskFuture(resolved: .failure(error))
         }
@@ -178,26 +183,47 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// - Throws: The error of the domain that failed the message, unchanged; ``AsyncWorkerError/timedOut``;
     ///   ``AsyncWorkerError/shutDown`` if the pipeline (or its worker) is shut down;
     ///   ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
+    ///   - fileID: Where the call is made, for stall reports and the blocking-in-task report; leave the default.
+    ///   - line: The line of the call, likewise.
     @inlinable
-    public func send(_ input: Input, timeout: Duration? = nil) throws -> Output {
+    public func send(
+        _ input: Input,
+        timeout: Duration? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) throws -> Output {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
         if let timeout, timeout <= .zero { throw AsyncWorkerError.timedOut }
         let deadline = Deadline.after(timeout)
-        let future = try start(input, slotDeadline: deadline).get()
-        guard let result = try future.wait(until: deadline) else {
+        let call = Submission(fileID: fileID, line: line, api: "Pipeline.send(_:timeout:)")
+        let future = try start(input, slotDeadline: deadline, call).get()
+        guard let result = try future.wait(until: deadline, call: call) else {
             future.cancel()
             throw AsyncWorkerError.timedOut
         }
         return try result.get()
     }
 
+    /// ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)`` with the timeout in seconds, for code that keeps
+    /// `TimeInterval`s: NaN or negative values time out at once, infinite or huge ones mean no timeout.
+    @inlinable
+    public func send(
+        _ input: Input,
+        timeout seconds: TimeInterval,
+        fileID: StaticString = #fileID,
+        line: UInt = #line
+    ) throws -> Output {
+        try send(input, timeout: Deadline.duration(fromSeconds: seconds), fileID: fileID, line: line)
+    }
+
     /// Drives every element of `inputs` through the pipeline and blocks until all are done, with at most
     /// ``maxInFlight`` in flight: the sequence is consumed only as fast as slots free up, so memory stays
     /// bounded whatever its length.
     ///
-    /// `progress` is called on the calling thread (so it needs not be `Sendable`): at most once per
-    /// `progressInterval` while the run goes on, and once more at the end with the final counts. Failed
-    /// messages don't stop the run; a ``shutdown(timeout:)`` does: the rest of the sequence is left
+    /// `progress` is called on the calling thread (so it needs not be `Sendable`), throttled: at most once
+    /// per `progressInterval` (100 ms by default) while the run goes on, and once more at the end with the
+    /// final counts. So a run shorter than the interval calls it exactly once, at the end; pass a shorter
+    /// interval for finer progress. Failed messages don't stop the run; a ``shutdown(timeout:)`` does: the rest of the sequence is left
     /// unconsumed and the summary says so.
     ///
     /// ```swift
@@ -215,16 +241,19 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     public func run(
         _ inputs: some Sequence<Input>,
         progressInterval: Duration = .milliseconds(100),
+        fileID: StaticString = #fileID,
+        line: UInt = #line,
         progress: ((RunProgress) -> Void)? = nil
     ) throws -> RunSummary {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
+        let call = Submission(fileID: fileID, line: line, api: "Pipeline.run(_:)")
         let tracker = RunTracker()
         let clock = ContinuousClock()
         let started = clock.now
         var nextProgress = started + progressInterval
         var wasInterrupted = false
         for input in inputs {
-            guard case .success = start(input, slotDeadline: .never, tracker: tracker) else {
+            guard case .success = start(input, slotDeadline: .never, call, tracker: tracker) else {
                 // The only refusal without a deadline: the pipeline is shut down.
                 wasInterrupted = true
                 break
@@ -266,6 +295,13 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         storage.shutdown(timeout: timeout, onWorkerThread: worker.isCurrentThread)
     }
 
+    /// ``shutdown(timeout:)-(Duration?)`` with the timeout in seconds, for code that keeps `TimeInterval`s:
+    /// NaN or negative values abandon in-flight messages at once, infinite or huge ones wait for them.
+    @discardableResult
+    public func shutdown(timeout seconds: TimeInterval) -> PipelineShutdownReport {
+        shutdown(timeout: Deadline.duration(fromSeconds: seconds))
+    }
+
     // MARK: Internals
 
     /// Admits `input` (waiting for a slot until `slotDeadline`, except on the worker's thread) and starts
@@ -277,6 +313,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     func start(
         _ input: Input,
         slotDeadline: Deadline,
+        _ call: Submission,
         tracker: RunTracker? = nil
     ) -> Result<TaskFuture<Output>, AsyncWorkerError> {
         let onWorkerThread = worker.isCurrentThread
@@ -288,22 +325,25 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         tracker?.noteSubmitted()
         let stages = self.stages
         let storage = self.storage
-        let future = worker.submit { () async throws -> Output in
-            let result: Result<Output, any Error>
-            var failedStage: Int?
-            do {
-                result = .success(try await stages.run(input, storage.monitor))
-            } catch let failure as StageFailure {
-                failedStage = failure.stage
-                result = .failure(failure.error)
-            } catch {
-                result = .failure(error)
-            }
-            // Settle before returning, so counts and subscribers are done when the future resolves. If
-            // shutdown abandoned the message first, it was reported as `.shutDown`: the future must agree.
-            guard storage.settle(id, result, failedStage: failedStage) else { throw AsyncWorkerError.shutDown }
-            return try result.get()
-        }
+        let future = worker.submit(
+            { () async throws -> Output in
+                let result: Result<Output, any Error>
+                var failedStage: Int?
+                do {
+                    result = .success(try await stages.run(input, storage.monitor))
+                } catch let failure as StageFailure {
+                    failedStage = failure.stage
+                    result = .failure(failure.error)
+                } catch {
+                    result = .failure(error)
+                }
+                // Settle before returning, so counts and subscribers are done when the future resolves. If
+                // shutdown abandoned the message first, it was reported as `.shutDown`: the future must agree.
+                guard storage.settle(id, result, failedStage: failedStage) else { throw AsyncWorkerError.shutDown }
+                return try result.get()
+            },
+            call
+        )
         storage.attach(future, to: id)
         // Runs once the future is resolved, whoever resolved it: settles the message if its task never
         // did (the worker refused or abandoned it) and frees the slot.

@@ -1,17 +1,20 @@
 extension PipelineSnapshot {
-    /// The snapshot as a fixed-width text table, one row per domain, then the failures by error type and
-    /// the pipeline's totals. Ends without a newline.
+    /// The snapshot as a fixed-width text table, one row per domain, then the failed attempts by error
+    /// type and the pipeline's message totals. Ends without a newline.
+    ///
+    /// The per-domain columns count **attempts** (a retried message counts each failed attempt); the last
+    /// line counts **messages**, like ``RunSummary``. Without retries the two agree.
     ///
     /// ```text
-    /// domain   ok  failed     p50     p95     p99
-    /// Parse   998       2  12.1µs  30.5µs  41.0µs
-    /// Enrich  998       0  1.10ms  1.45ms  2.02ms
-    /// failures by type:
+    /// domain  ok attempts  failed attempts     p50     p95     p99
+    /// Parse           998                2  12.1µs  30.5µs  41.0µs
+    /// Enrich          998                0  1.10ms  1.45ms  2.02ms
+    /// failed attempts by type:
     ///   Parse: MyApp.ParseError × 2
-    /// runs: 998 completed, 2 failed (percentiles over the last ≤ 1024 runs of each domain)
+    /// messages: 998 completed, 2 failed (percentiles over the last ≤ 1024 attempts of each domain)
     /// ```
     public var table: String {
-        let header = ["domain", "ok", "failed", "p50", "p95", "p99"]
+        let header = ["domain", "ok attempts", "failed attempts", "p50", "p95", "p99"]
         var rows = [header]
         for domain in domains {
             rows.append([
@@ -38,7 +41,7 @@ extension PipelineSnapshot {
         }
         let failing = domains.filter { !$0.failuresByType.isEmpty }
         if !failing.isEmpty {
-            lines.append("failures by type:")
+            lines.append("failed attempts by type:")
             for domain in failing {
                 let types = domain.failuresByType.sorted {
                     $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key
@@ -52,8 +55,8 @@ extension PipelineSnapshot {
             lines.append("retries: " + retrying.map { "\($0.name) × \($0.retries)" }.joined(separator: ", "))
         }
         lines.append(
-            "runs: \(completedRuns) completed, \(failedRuns) failed "
-                + "(percentiles over the last ≤ \(windowSize) runs of each domain)"
+            "messages: \(completedRuns) completed, \(failedRuns) failed "
+                + "(percentiles over the last ≤ \(windowSize) attempts of each domain)"
         )
         return lines.joined(separator: "\n")
     }

@@ -11,11 +11,13 @@ public struct PipelineSnapshot: Sendable, Equatable, CustomStringConvertible {
     public struct DomainStats: Sendable, Equatable {
         /// The domain's ``AsyncDomain/name``.
         public var name: String
-        /// Runs that returned a value.
+        /// Attempts that returned a value (one per message that passed the domain).
         public var successes: Int
-        /// Runs that threw.
+        /// Attempts that threw, retried ones included: with a ``AsyncDomain/retryPolicy`` this counts
+        /// attempts, not messages (a message that failed 3 times counts 3). ``PipelineSnapshot/failedRuns``
+        /// and ``RunSummary/failed`` count messages.
         public var failures: Int
-        /// ``failures`` broken down by the thrown error's fully qualified type name
+        /// ``failures`` (attempts) broken down by the thrown error's fully qualified type name
         /// (e.g. `"MyApp.ParseError"`).
         public var failuresByType: [String: Int]
         /// How many durations the percentiles are computed over: the most recent runs, at most the

@@ -12,7 +12,8 @@ public struct RunSummary: Sendable, Equatable, CustomStringConvertible {
     public var succeeded: Int
     /// Messages that failed.
     public var failed: Int
-    /// ``failed`` broken down by the error's fully qualified type name.
+    /// ``failed`` (messages, not attempts: a message retried 3 times and failed counts once) broken down by
+    /// the final error's fully qualified type name.
     public var failuresByType: [String: Int]
     /// Time from the first message taken to the last one finished.
     public var elapsed: Duration

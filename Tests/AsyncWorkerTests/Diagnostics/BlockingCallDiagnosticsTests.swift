@@ -40,7 +40,7 @@ struct BlockingCallDiagnosticsTests {
         }
         #expect(values == [0, 1, 2])
         #expect(reports.count == 1)
-        #expect(reports.all.first?.api == "TaskDispatcher.execute")
+        #expect(reports.all.first?.api == "execute(_:timeout:)")  // as the caller spelled it
         #expect(reports.all.first?.description.contains("await the work instead") == true)
     }
 

@@ -124,12 +124,10 @@ struct StallDetectionTests {
         release.signal()
         waitOrFail(finished, "the blocking call through the port to return")
 
-        // The requirement with a timeout carries no site: the report names none rather than the library's
-        // own file.
+        // With a timeout, through the port: the requirement carries a `Submission`, so the site arrives too.
+        let timeoutLine = #line + 1
         onNewThread(signalling: finished) { _ = try? port.execute(holding(release), timeout: .seconds(60)) }
-        let siteless = log.next()
-        #expect(siteless != nil)
-        #expect(siteless?.site == nil)
+        #expect(log.next()?.site == SubmissionSite(fileID: #fileID, line: timeoutLine))
         release.signal()
         waitOrFail(finished, "the blocking call with a timeout through the port to return")
 

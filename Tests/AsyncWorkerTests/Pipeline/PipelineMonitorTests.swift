@@ -115,12 +115,12 @@ struct PipelineMonitorTests {
             windowSize: 1024
         )
         let expected = """
-            domain              ok  failed     p50     p95     p99
-            Parse              998       2  12.1µs  30.5µs  41.0µs
-            EnrichWithProfile  998       0  1.10ms   1.45s       -
-            failures by type:
+            domain             ok attempts  failed attempts     p50     p95     p99
+            Parse                      998                2  12.1µs  30.5µs  41.0µs
+            EnrichWithProfile          998                0  1.10ms   1.45s       -
+            failed attempts by type:
               Parse: App.ParseError × 2
-            runs: 998 completed, 2 failed (percentiles over the last ≤ 1024 runs of each domain)
+            messages: 998 completed, 2 failed (percentiles over the last ≤ 1024 attempts of each domain)
             """
         #expect(snapshot.table == expected)
         #expect(snapshot.description == expected)
