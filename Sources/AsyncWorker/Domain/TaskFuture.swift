@@ -109,12 +109,11 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
             } onCancel: {
                 let continuation: UnsafeContinuation<T, any Error>? = withState { state in
                     guard state.result == nil else { return nil }
-                    for (index, waiter) in state.waiters.enumerated() {
-                        if case .task(id, let continuation) = waiter {
-                            state.waiters.remove(at: index)
-                            return continuation
-                        }
+                    let removed = state.waiters.removeFirst { waiter in
+                        if case .task(id, _) = waiter { return true }
+                        return false
                     }
+                    if case .task(_, let continuation)? = removed { return continuation }
                     // The continuation is not registered yet: tell the registration to give up.
                     state.cancelledWaiterIDs.append(id)
                     return nil
@@ -175,11 +174,11 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// Waiters are woken and handlers run after the lock is released, on the calling thread.
     @inlinable @discardableResult
     func resolve(_ result: Result<T, any Error>, cancellingTask: Bool = false) -> Bool {
-        let resolved: (waiters: [Waiter], task: Task<Void, Never>?)? = withState { state in
+        let resolved: (waiters: WaiterList, task: Task<Void, Never>?)? = withState { state in
             guard state.result == nil else { return nil }
             state.result = result
             defer {
-                state.waiters = []
+                state.waiters = WaiterList()
                 state.cancelledWaiterIDs = []
                 state.task = nil
             }
@@ -187,7 +186,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
         }
         guard let resolved else { return false }
         if cancellingTask { resolved.task?.cancel() }
-        for waiter in resolved.waiters {
+        resolved.waiters.forEach { waiter in
             switch waiter {
             case .thread(let parker): parker.unpark()
             case .task(_, let continuation): continuation.resume(with: result)
@@ -230,9 +229,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
                 if !woken {
                     return withState { state in
                         if let result = state.result { return result }
-                        if let index = state.waiters.firstIndex(where: { $0.isThread(parker) }) {
-                            state.waiters.remove(at: index)
-                        }
+                        _ = state.waiters.removeFirst { $0.isThread(parker) }
                         return nil
                     }
                 }
@@ -253,7 +250,7 @@ extension TaskFuture {
     struct State: Sendable {
         @usableFromInline var result: Result<T, any Error>?
         /// Blocked threads, awaiting tasks and handlers, in arrival order; emptied on resolution.
-        @usableFromInline var waiters: [Waiter] = []
+        @usableFromInline var waiters = WaiterList()
         /// The task to cancel; nil before ``attach(_:)`` and after resolution.
         @usableFromInline var task: Task<Void, Never>?
         @usableFromInline var isCancelRequested = false
@@ -261,6 +258,44 @@ extension TaskFuture {
         @usableFromInline var cancelledWaiterIDs: [UInt64] = []
 
         @inlinable init() {}
+    }
+
+    /// The waiters in arrival order. The first is kept inline: a future almost always has one waiter
+    /// (the blocking caller, or one completion handler), and an array would cost an allocation per future.
+    @usableFromInline
+    struct WaiterList: Sendable {
+        @usableFromInline var first: Waiter?
+        @usableFromInline var rest: [Waiter] = []
+
+        @inlinable init() {}
+
+        @inlinable
+        mutating func append(_ waiter: Waiter) {
+            if first == nil && rest.isEmpty {
+                first = waiter
+            } else {
+                rest.append(waiter)
+            }
+        }
+
+        /// Removes and returns the first waiter that matches.
+        @inlinable
+        mutating func removeFirst(where matches: (Waiter) -> Bool) -> Waiter? {
+            if let waiter = first, matches(waiter) {
+                first = nil
+                if !rest.isEmpty { first = rest.removeFirst() }
+                return waiter
+            }
+            guard let index = rest.firstIndex(where: matches) else { return nil }
+            return rest.remove(at: index)
+        }
+
+        /// Calls `body` on every waiter, in arrival order.
+        @inlinable
+        func forEach(_ body: (Waiter) -> Void) {
+            if let first { body(first) }
+            for waiter in rest { body(waiter) }
+        }
     }
 
     @usableFromInline

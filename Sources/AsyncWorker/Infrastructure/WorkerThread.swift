@@ -39,7 +39,8 @@ final class WorkerThread: @unchecked Sendable {
     /// the queue: lets the idle thread poll for work without taking the lock.
     private let hasQueuedJobs = Atomic<Bool>(false)
     /// The idle poll and what it learned; used only by the thread (in `pollForWork()`).
-    private var idleSpinWait = SpinWait()
+    // Unchecked exclusivity: only the worker thread touches it (a dynamic check costs ~0.2 µs per wait).
+    @exclusivity(unchecked) private var idleSpinWait = SpinWait()
     @exclusivity(unchecked) private var queue: [QueuedJob] = []
     /// Jobs ever queued for the thread (not those run late, after it exited).
     private var enqueuedJobs: UInt64 = 0

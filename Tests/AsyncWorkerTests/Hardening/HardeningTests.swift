@@ -235,7 +235,8 @@ extension PinnedCounter {
 func virtualMemoryBytes() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in status.split(separator: "\n") where line.hasPrefix("VmSize:") {
-        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        // "VmSize:\t  123456 kB" (a tab, then spaces only when the number is short).
+        let kilobytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
         return kilobytes.map { $0 * 1024 }
     }
     return nil
