@@ -25,16 +25,23 @@ final class Parker: @unchecked Sendable {
     // @unchecked: `state` is atomic; the condition variable is used only with `lock` held, as pthread
     // requires; `spinWait` is read and written only by the owner thread.
     private let lock = ConditionLock()
-    private let state = Atomic<UInt8>(Parker.empty)
+    private let state = Atomic<State>(.empty)
     /// The poll phase and what it learned; used only by the owner thread (in `park`).
     // Unchecked exclusivity: only the owner thread touches it (a dynamic check costs ~0.2 µs per wait).
     @exclusivity(unchecked) private var spinWait = SpinWait()
 
-    private static let empty: UInt8 = 0
-    private static let notified: UInt8 = 1
-    private static let parked: UInt8 = 2
-    /// The owner is the main thread, running the main run loop while it waits.
-    private static let parkedOnRunLoop: UInt8 = 3
+    /// Where the permit and the owner stand.
+    enum State: UInt8, AtomicRepresentable {
+        /// No permit; the owner is not asleep.
+        case empty
+        /// A permit waits for the owner.
+        case notified
+        /// The owner sleeps on the condition variable: an unpark must signal it.
+        case parked
+        /// The owner is the main thread, running the main run loop while it waits: an unpark must post
+        /// a main-queue block.
+        case parkedOnRunLoop
+    }
 
     /// How long before a deadline the main thread leaves the run loop to poll the rest.
     static let runLoopGuardNanoseconds: UInt64 = 2_000_000
@@ -98,9 +105,9 @@ final class Parker: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         // empty → parked; if that fails a permit arrived meanwhile.
-        guard state.compareExchange(expected: Self.empty, desired: Self.parked, ordering: .acquiring).exchanged
+        guard state.compareExchange(expected: .empty, desired: .parked, ordering: .acquiring).exchanged
         else {
-            state.store(Self.empty, ordering: .relaxed)
+            state.store(.empty, ordering: .relaxed)
             return true
         }
         while true {
@@ -108,7 +115,7 @@ final class Parker: @unchecked Sendable {
             if consumePermit() { return true }
             if !signalled {
                 // Leave the parked state, unless a permit slipped in at the last moment.
-                return state.exchange(Self.empty, ordering: .acquiring) == Self.notified ? true : nil
+                return state.exchange(.empty, ordering: .acquiring) == .notified ? true : nil
             }
             // A spurious wake-up: still parked, wait again.
         }
@@ -122,10 +129,10 @@ final class Parker: @unchecked Sendable {
     /// plainly instead of spinning on a run loop that returns at once.
     private func parkServicingMainRunLoop(until deadline: Deadline) -> Bool? {
         guard
-            state.compareExchange(expected: Self.empty, desired: Self.parkedOnRunLoop, ordering: .acquiring)
+            state.compareExchange(expected: .empty, desired: .parkedOnRunLoop, ordering: .acquiring)
                 .exchanged
         else {
-            state.store(Self.empty, ordering: .relaxed)
+            state.store(.empty, ordering: .relaxed)
             return true
         }
         // Like the condition-variable sleep, the run loop is left early and the last stretch polled; the
@@ -135,13 +142,13 @@ final class Parker: @unchecked Sendable {
             if consumePermit() { return true }
             let now = Deadline.now.nanoseconds
             if now >= wakeEarly {
-                if state.exchange(Self.empty, ordering: .acquiring) == Self.notified { return true }
+                if state.exchange(.empty, ordering: .acquiring) == .notified { return true }
                 return poll(until: deadline.nanoseconds)
             }
             if !MainRunLoop.runOnce(until: min(wakeEarly, now &+ MainRunLoop.sliceNanoseconds)) {
                 // Refused: leave the run-loop state (a permit that arrived meanwhile is kept) and let the
                 // caller sleep on the condition variable.
-                if state.exchange(Self.empty, ordering: .acquiring) == Self.notified { return true }
+                if state.exchange(.empty, ordering: .acquiring) == .notified { return true }
                 return nil
             }
         }
@@ -150,13 +157,13 @@ final class Parker: @unchecked Sendable {
     /// Makes a permit available and wakes the owner if it sleeps. Any thread may call this.
     @usableFromInline
     func unpark() {
-        let previous = state.exchange(Self.notified, ordering: .releasing)
-        if previous == Self.parkedOnRunLoop {
+        let previous = state.exchange(.notified, ordering: .releasing)
+        if previous == .parkedOnRunLoop {
             // The main thread waits in its run loop: a main-queue block makes the run loop return.
             MainRunLoop.wake()
             return
         }
-        guard previous == Self.parked else { return }
+        guard previous == .parked else { return }
         // The owner holds `lock` from its parked transition until it waits: taking the lock here
         // guarantees the signal cannot fall between the two.
         lock.lock()
@@ -166,14 +173,14 @@ final class Parker: @unchecked Sendable {
 
     @inline(__always)
     private func consumePermit() -> Bool {
-        state.compareExchange(expected: Self.notified, desired: Self.empty, ordering: .acquiring).exchanged
+        state.compareExchange(expected: .notified, desired: .empty, ordering: .acquiring).exchanged
     }
 
     /// Polls for a permit until `end` (monotonic nanoseconds): spins, then yields the CPU on every poll
     /// (see ``SpinWait``).
     private func poll(until end: UInt64) -> Bool {
         spinWait.poll(until: end) {
-            state.load(ordering: .relaxed) == Self.notified && consumePermit()
+            state.load(ordering: .relaxed) == .notified && consumePermit()
         }
     }
 }
