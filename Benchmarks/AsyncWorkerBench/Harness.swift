@@ -5,7 +5,11 @@ import Dispatch
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Glibc)
 import Glibc
 #endif
 
@@ -269,24 +273,41 @@ final class JoinableThread {
 
     init(_ body: @escaping @Sendable () -> Void) {
         let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        // `pthread_t` is an integer on glibc and a pointer on musl and Darwin, where `pthread_create`
+        // takes an optional out-parameter; the start routine's argument is cast to the optional type,
+        // which reads both signatures (as swift-nio does).
+        #if canImport(Glibc) && !canImport(Musl)
         var handle = pthread_t()
-        let status = pthread_create(
-            &handle,
-            nil,
-            { context in
-                Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
-                return nil
-            },
-            context
-        )
+        let status = pthread_create(&handle, nil, joinableThreadEntry, context)
+        #else
+        var created: pthread_t?
+        let status = pthread_create(&created, nil, joinableThreadEntry, context)
+        let handle = created!
+        #endif
         precondition(status == 0, "pthread_create failed: \(status)")
         self.handle = handle
+    }
+
+    fileprivate static func run(_ context: UnsafeMutableRawPointer?) {
+        Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
     }
 
     func join() {
         pthread_join(handle, nil)
     }
 }
+
+#if canImport(Darwin)
+private let joinableThreadEntry: @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? = {
+    JoinableThread.run($0 as UnsafeMutableRawPointer?)
+    return nil
+}
+#else
+private let joinableThreadEntry: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = {
+    JoinableThread.run($0 as UnsafeMutableRawPointer?)
+    return nil
+}
+#endif
 
 /// Runs `body(index)` on `count` fresh threads released together; returns when all bodies returned.
 /// The start instant is taken just before the threads are released, the end once the last returned.
