@@ -342,7 +342,8 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
                 guard storage.settle(id, result, failedStage: failedStage) else { throw AsyncWorkerError.shutDown }
                 return try result.get()
             },
-            call
+            // The slot's deadline bounds the wait for room on a full worker too.
+            call.waitingForRoom(until: slotDeadline)
         )
         storage.attach(future, to: id)
         // Runs once the future is resolved, whoever resolved it: settles the message if its task never

@@ -40,6 +40,25 @@ struct HardeningTests {
         #expect(worker.metrics().timedOut == 1)
     }
 
+    @Test("Pipeline.send with a timeout on a worker at maxPendingTasks returns .timedOut by its deadline")
+    func pipelineSendAtFullWorker() {
+        let worker = ThreadWorker(name: "full-pipe", maxPendingTasks: 1)
+        let gate = AsyncGate()
+        let holder = TaskDispatcher(worker: worker).executeAsync { await gate.wait() }
+        let pipeline = Pipeline(AddOne(), worker: worker)
+        let outcome = withWatchdog { try pipeline.send(1, timeout: .milliseconds(100)) }
+        guard case .failure(let error)? = outcome else {
+            Issue.record("expected .timedOut, got \(String(describing: outcome))")
+            return
+        }
+        #expect(error as? AsyncWorkerError == .timedOut)
+        gate.open()
+        _ = watchdog { try holder.result() }
+        #expect(watchdog { try pipeline.send(1, timeout: .seconds(20)) } == 2)
+        pipeline.shutdown(timeout: .seconds(10))
+        worker.shutdown(timeout: .seconds(10))
+    }
+
     @Test("a concurrent shutdown waits for the first within its own timeout plus the grace period")
     func concurrentShutdownIsBounded() {
         let worker = ThreadWorker(name: "bounded-stop")
