@@ -186,7 +186,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
         }
         guard let resolved else { return false }
         if cancellingTask { resolved.task?.cancel() }
-        resolved.waiters.forEach { waiter in
+        resolved.waiters.inArrivalOrder { waiter in
             switch waiter {
             case .thread(let parker): parker.unpark()
             case .task(_, let continuation): continuation.resume(with: result)
@@ -292,7 +292,7 @@ extension TaskFuture {
 
         /// Calls `body` on every waiter, in arrival order.
         @inlinable
-        func forEach(_ body: (Waiter) -> Void) {
+        func inArrivalOrder(_ body: (Waiter) -> Void) {
             if let first { body(first) }
             for waiter in rest { body(waiter) }
         }
