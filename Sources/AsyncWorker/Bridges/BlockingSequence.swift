@@ -70,10 +70,10 @@ extension BlockingSequence.Iterator: Sendable {}
 ///
 /// - Threads: the producer task runs on the worker (the shared worker unless you pass one); its
 ///   `for try await` suspends when `prefetch` elements are waiting, so it is never more than `prefetch`
-///   elements ahead of the consumer. ``next()`` blocks only when no element is waiting.
+///   elements ahead of the consumer. ``next(fileID:line:)`` blocks only when no element is waiting.
 /// - Cancellation: releasing the iterator (all its copies) cancels the producer task and drops the
 ///   elements not yet consumed; a base that honours cancellation stops at once.
-/// - Shutdown: if the worker shuts down, the elements already fetched are still returned, then ``next()``
+/// - Shutdown: if the worker shuts down, the elements already fetched are still returned, then ``next(fileID:line:)``
 ///   throws ``AsyncWorkerError/shutDown``.
 ///
 /// It is not an `IteratorProtocol` (whose `next()` cannot throw): drive it with `while let`. For a base
@@ -115,8 +115,8 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     /// while let line = try lines.next(timeout: .seconds(30)) { handle(line) }   // throws .timedOut on silence
     /// ```
     ///
-    /// - Returns: As ``next()``.
-    /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next()`` throws.
+    /// - Returns: As ``next(fileID:line:)``.
+    /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next(fileID:line:)`` throws.
     public mutating func next(
         timeout: Duration?,
         fileID: StaticString = #fileID,
@@ -186,9 +186,9 @@ extension AsyncSequence where Self: Sendable, Element: Sendable, Failure == Neve
     ///   - prefetch: How many elements the producer may fetch ahead of the loop (at least 1).
     ///   - worker: The worker that runs the producer; `nil` uses the shared worker of
     ///     ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
-    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
+    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     public func blocking(
         prefetch: Int = 16,
         on worker: (any Worker)? = nil,
@@ -222,9 +222,9 @@ extension AsyncSequence where Self: Sendable, Element: Sendable {
     ///   - prefetch: How many elements the producer may fetch ahead of the consumer (at least 1).
     ///   - worker: The worker that runs the producer; `nil` uses the shared worker of
     ///     ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
-    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
+    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     public func makeBlockingIterator(
         prefetch: Int = 16,
         on worker: (any Worker)? = nil,
