@@ -88,14 +88,15 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
 
     /// The next element, blocking the calling thread until the producer has one.
     ///
+    /// - Parameters:
+    ///   - fileID: Where the call is made, for the blocking-in-task report; leave the default.
+    ///   - line: The line of the call, likewise.
     /// - Returns: The next element, or `nil` once the sequence has ended (also after it threw: the error
     ///   is thrown once, later calls return `nil`).
     /// - Throws: The base sequence's own error, unchanged; ``AsyncWorkerError/shutDown`` if the worker
     ///   stopped before the end; ``AsyncWorkerError/wouldDeadlock`` if no element is waiting and this is
     ///   the worker's own thread; ``AsyncWorkerError/blockingInAsyncContext`` under the
     ///   ``BlockingInTaskPolicy/fail`` policy, when called from inside a Swift task.
-    ///
-    /// `fileID` and `line` name the call in the blocking-in-task report; leave the defaults.
     public mutating func next(fileID: StaticString = #fileID, line: UInt = #line) throws -> Base.Element? {
         try core.buffer.next(
             worker: core.worker,
@@ -115,6 +116,10 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     /// while let line = try lines.next(timeout: .seconds(30)) { handle(line) }   // throws .timedOut on silence
     /// ```
     ///
+    /// - Parameters:
+    ///   - timeout: How long to wait for an element; `nil` waits as long as it takes.
+    ///   - fileID: Where the call is made, for the blocking-in-task report; leave the default.
+    ///   - line: The line of the call, likewise.
     /// - Returns: As ``next(fileID:line:)``.
     /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next(fileID:line:)`` throws.
     public mutating func next(
