@@ -70,10 +70,10 @@ extension BlockingSequence.Iterator: Sendable {}
 ///
 /// - Threads: the producer task runs on the worker (the shared worker unless you pass one); its
 ///   `for try await` suspends when `prefetch` elements are waiting, so it is never more than `prefetch`
-///   elements ahead of the consumer. ``next()`` blocks only when no element is waiting.
+///   elements ahead of the consumer. ``next(fileID:line:)`` blocks only when no element is waiting.
 /// - Cancellation: releasing the iterator (all its copies) cancels the producer task and drops the
 ///   elements not yet consumed; a base that honours cancellation stops at once.
-/// - Shutdown: if the worker shuts down, the elements already fetched are still returned, then ``next()``
+/// - Shutdown: if the worker shuts down, the elements already fetched are still returned, then ``next(fileID:line:)``
 ///   throws ``AsyncWorkerError/shutDown``.
 ///
 /// It is not an `IteratorProtocol` (whose `next()` cannot throw): drive it with `while let`. For a base
@@ -88,14 +88,15 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
 
     /// The next element, blocking the calling thread until the producer has one.
     ///
+    /// - Parameters:
+    ///   - fileID: Where the call is made, for the blocking-in-task report; leave the default.
+    ///   - line: The line of the call, likewise.
     /// - Returns: The next element, or `nil` once the sequence has ended (also after it threw: the error
     ///   is thrown once, later calls return `nil`).
     /// - Throws: The base sequence's own error, unchanged; ``AsyncWorkerError/shutDown`` if the worker
     ///   stopped before the end; ``AsyncWorkerError/wouldDeadlock`` if no element is waiting and this is
     ///   the worker's own thread; ``AsyncWorkerError/blockingInAsyncContext`` under the
     ///   ``BlockingInTaskPolicy/fail`` policy, when called from inside a Swift task.
-    ///
-    /// `fileID` and `line` name the call in the blocking-in-task report; leave the defaults.
     public mutating func next(fileID: StaticString = #fileID, line: UInt = #line) throws -> Base.Element? {
         try core.buffer.next(
             worker: core.worker,
@@ -115,8 +116,12 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     /// while let line = try lines.next(timeout: .seconds(30)) { handle(line) }   // throws .timedOut on silence
     /// ```
     ///
-    /// - Returns: As ``next()``.
-    /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next()`` throws.
+    /// - Parameters:
+    ///   - timeout: How long to wait for an element; `nil` waits as long as it takes.
+    ///   - fileID: Where the call is made, for the blocking-in-task report; leave the default.
+    ///   - line: The line of the call, likewise.
+    /// - Returns: As ``next(fileID:line:)``.
+    /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next(fileID:line:)`` throws.
     public mutating func next(
         timeout: Duration?,
         fileID: StaticString = #fileID,
@@ -186,9 +191,9 @@ extension AsyncSequence where Self: Sendable, Element: Sendable, Failure == Neve
     ///   - prefetch: How many elements the producer may fetch ahead of the loop (at least 1).
     ///   - worker: The worker that runs the producer; `nil` uses the shared worker of
     ///     ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
-    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
+    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     public func blocking(
         prefetch: Int = 16,
         on worker: (any Worker)? = nil,
@@ -222,9 +227,9 @@ extension AsyncSequence where Self: Sendable, Element: Sendable {
     ///   - prefetch: How many elements the producer may fetch ahead of the consumer (at least 1).
     ///   - worker: The worker that runs the producer; `nil` uses the shared worker of
     ///     ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
-    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
+    /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
     public func makeBlockingIterator(
         prefetch: Int = 16,
         on worker: (any Worker)? = nil,

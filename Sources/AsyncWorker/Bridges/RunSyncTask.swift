@@ -1,5 +1,5 @@
 /// Runs blocking, synchronous `work` on the shared ``BlockingThreadPool`` and suspends the calling task
-/// until it returns: the reverse of ``runAsyncTask(_:timeout:)-(_,Duration?)``.
+/// until it returns: the reverse of ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)``.
 ///
 /// Use it from async code for work that blocks its thread — legacy file or socket I/O, a C library, a
 /// `DispatchSemaphore` — so it does not hold one of the few threads of Swift's cooperative pool.
@@ -17,8 +17,9 @@
 ///
 /// - Parameter work: The blocking work. Its errors reach the caller unchanged.
 /// - Returns: The value `work` returned.
-/// - Throws: The error `work` threw, or `CancellationError` if the task was cancelled before the work
-///   started.
+/// - Throws: The error `work` threw; `CancellationError` if the task was cancelled before the work
+///   started; ``AsyncWorkerError/shutDown`` if ``BlockingThreadPool/shared`` was shut down; or
+///   ``AsyncWorkerError/threadStartFailed(errno:)`` if the pool has no thread and cannot start one.
 public func runSyncTask<T: Sendable>(_ work: sending @escaping () throws -> T) async throws -> T {
     try await BlockingThreadPool.shared.run(work)
 }

@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 
-/// What a blocking call (`runAsyncTask`, ``TaskDispatcher/execute(_:timeout:)-(_,Duration?)``,
-/// ``TaskFuture/result(timeout:)-(Duration?)`` on an unfinished future) does when it is made from inside
-/// a Swift task — on the cooperative pool or on an actor — where it holds a thread the async world needs.
+/// What a blocking call (`runAsyncTask`, ``TaskDispatcher/execute(_:timeout:fileID:line:)-(_,Duration?,_,_)``,
+/// ``TaskFuture/result(timeout:fileID:line:)-(Duration?,_,_)`` on an unfinished future) does when it is made
+/// from inside a Swift task — on the cooperative pool or on an actor — where it holds a thread the async
+/// world needs.
 public enum BlockingInTaskPolicy: Sendable, Equatable {
     /// Block without a word.
     case allow
@@ -59,8 +60,8 @@ public struct BlockingCallReport: Sendable, CustomStringConvertible {
 /// let strict = TaskDispatcher(worker: worker, diagnostics: BlockingCallDiagnostics(policy: .fail))
 /// ```
 public final class BlockingCallDiagnostics: Sendable {
-    /// Used by the global functions, by ``TaskFuture/result(timeout:)-(Duration?)`` and by every dispatcher
-    /// created without diagnostics of its own.
+    /// Used by the global functions, by ``TaskFuture/result(timeout:fileID:line:)-(Duration?,_,_)`` and by
+    /// every dispatcher created without diagnostics of its own.
     public static let shared = BlockingCallDiagnostics()
 
     private let policyCode: Atomic<PolicyCode>

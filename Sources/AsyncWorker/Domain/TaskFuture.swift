@@ -49,14 +49,15 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// If `timeout` passes first, throws ``AsyncWorkerError/timedOut`` and the task keeps running: call
     /// `result` again to wait more, or ``cancel()`` to stop it. Any number of threads may wait at once.
     ///
-    /// - Parameter timeout: How long to wait; `nil` waits as long as it takes. Zero or less does not wait.
+    /// - Parameters:
+    ///   - timeout: How long to wait; `nil` waits as long as it takes. Zero or less does not wait.
+    ///   - fileID: Where the call is made, for the blocking-in-task report (``BlockingCallDiagnostics``);
+    ///     leave the default.
+    ///   - line: The line of the call, likewise.
     /// - Returns: The value the task returned.
     /// - Throws: The task's own error, unchanged; ``AsyncWorkerError/timedOut``;
     ///   ``AsyncWorkerError/wouldDeadlock`` if the future is unfinished and this is its worker's own thread;
     ///   ``AsyncWorkerError/shutDown`` if the worker stopped before the task finished.
-    ///
-    /// `fileID` and `line` name the call in the blocking-in-task report (``BlockingCallDiagnostics``);
-    /// leave the defaults.
     @inlinable
     public func result(timeout: Duration? = nil, fileID: StaticString = #fileID, line: UInt = #line) throws -> T {
         let call = Submission(fileID: fileID, line: line, api: "TaskFuture.result(timeout:)")
@@ -66,7 +67,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Blocks until the task finishes or `timeout` seconds pass. See ``result(timeout:)-(Duration?)``.
+    /// Blocks until the task finishes or `timeout` seconds pass. See ``result(timeout:fileID:line:)-(Duration?,_,_)``.
     ///
     /// NaN or negative seconds do not wait; infinite or huge values wait as long as it takes.
     @inlinable

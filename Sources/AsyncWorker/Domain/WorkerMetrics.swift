@@ -30,7 +30,7 @@ public struct WorkerMetrics: Sendable, Equatable, CustomStringConvertible {
     /// Jobs waiting for the thread right now (a job is one slice of a task between two suspensions):
     /// how far the thread is behind.
     public var queueDepth: Int
-    /// Blocking calls (``TaskDispatcher/execute(_:timeout:fileID:line:)``, `runAsyncTask`) whose
+    /// Blocking calls (``TaskDispatcher/execute(_:timeout:fileID:line:)-(_,Duration?,_,_)``, `runAsyncTask`) whose
     /// deadline passed first. A `result(timeout:)` on a future that times out is not counted: its task
     /// goes on.
     public var timedOut: Int

@@ -48,7 +48,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// - Parameters:
     ///   - name: The thread's name; Linux keeps its first 15 UTF-8 bytes, Darwin 63.
     ///   - maxPendingTasks: How many submitted tasks may be pending (not yet finished) at once. At the
-    ///     limit, ``submit(_:)`` — and so every blocking or fire-and-forget call — waits until an eighth
+    ///     limit, ``submit(_:_:)`` — and so every blocking or fire-and-forget call — waits until an eighth
     ///     of them have finished before it starts another: a producer that outruns the worker is held
     ///     back instead of growing memory without bound. Submissions from the worker's own thread never
     ///     wait. Values below 1 count as 1.

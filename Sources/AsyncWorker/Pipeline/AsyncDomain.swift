@@ -37,7 +37,8 @@ public protocol AsyncDomain<Input, Output>: Sendable {
     ///
     /// Runs on the pipeline's worker thread, as part of the message's task: it may await anything, and
     /// other messages progress while it is suspended. It should honour task cancellation, which is how a
-    /// timed-out ``Pipeline/send(_:timeout:)`` or a ``Pipeline/shutdown(timeout:)`` stops the message.
+    /// timed-out ``Pipeline/send(_:timeout:fileID:line:)-(_,Duration?,_,_)`` or a
+    /// ``Pipeline/shutdown(timeout:)-(Duration?)`` stops the message.
     ///
     /// - Parameter input: The message, as the previous domain produced it.
     /// - Returns: The message for the next domain (or the pipeline's output, for the last domain).

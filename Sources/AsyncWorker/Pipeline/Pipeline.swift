@@ -1,8 +1,9 @@
 import Foundation
 
 /// A chain of ``AsyncDomain``s that synchronous code drives: each message runs through every domain, in
-/// order, as one task on a worker thread, while the caller blocks (``send(_:timeout:)``), takes a future
-/// (``post(_:)``) or feeds a whole sequence (``run(_:progressInterval:progress:)``).
+/// order, as one task on a worker thread, while the caller blocks
+/// (``send(_:timeout:fileID:line:)-(_,Duration?,_,_)``), takes a future (``post(_:fileID:line:)``) or feeds a
+/// whole sequence (``run(_:progressInterval:fileID:line:progress:)``).
 ///
 /// ```swift
 /// let pipeline = Pipeline(Parse()).then(Enrich()).then(Export())   // a type mismatch does not compile
@@ -15,15 +16,16 @@ import Foundation
 /// ```
 ///
 /// **Where things run.** Every message is a task on the pipeline's worker (the shared worker behind
-/// ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)`` unless you pass one), so the domains and the non-isolated
-/// async code they call run on that one thread; messages interleave at every `await`, so many are in
-/// flight at once. Each domain's run is timed into ``monitor``.
+/// ``runAsyncTask(_:timeout:fileID:line:)-(_,Duration?,_,_)`` unless you pass one), so the domains and the
+/// non-isolated async code they call run on that one thread; messages interleave at every `await`, so many
+/// are in flight at once. Each domain's run is timed into ``monitor``.
 ///
 /// **Backpressure.** At most `maxInFlight` messages are in flight. A message holds its slot from the
-/// moment it is accepted until its future is resolved; ``post(_:)``, ``send(_:timeout:)`` and
-/// ``run(_:progressInterval:progress:)`` block the calling thread while every slot is taken, so a
-/// producer faster than the pipeline is held back and memory stays bounded. On the worker's own thread
-/// (in a domain or a subscriber) ``post(_:)`` never waits for a slot, because only that thread can free
+/// moment it is accepted until its future is resolved; ``post(_:fileID:line:)``,
+/// ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)`` and ``run(_:progressInterval:fileID:line:progress:)``
+/// block the calling thread while every slot is taken, so a producer faster than the pipeline is held back
+/// and memory stays bounded. On the worker's own thread
+/// (in a domain or a subscriber) ``post(_:fileID:line:)`` never waits for a slot, because only that thread can free
 /// one: it admits the message beyond the limit.
 ///
 /// **Failures.** A domain that throws fails that message only: its future fails with the domain's own
@@ -31,16 +33,17 @@ import Foundation
 ///
 /// **Subscribers** (``onOutput(_:)``, ``onFailure(_:)``) are called once per message, on the thread that
 /// finishes it (normally the worker's), with no lock held, after the monitor has counted the message and
-/// before its future resolves: when ``send(_:timeout:)`` or ``run(_:progressInterval:progress:)``
-/// returns, every subscriber has seen the messages it sent.
+/// before its future resolves: when ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)`` or
+/// ``run(_:progressInterval:fileID:line:progress:)`` returns, every subscriber has seen the messages it sent.
 ///
-/// **Shutdown.** ``shutdown(timeout:)`` stops intake, lets in-flight messages finish until the timeout,
+/// **Shutdown.** ``shutdown(timeout:)-(Duration?)`` stops intake, lets in-flight messages finish until the timeout,
 /// then abandons the rest; every future is resolved when it returns. The worker is not shut down: the
 /// pipeline does not own it.
 ///
-/// - Important: ``send(_:timeout:)``, ``post(_:)`` and ``run(_:progressInterval:progress:)`` block the
-///   calling thread. Don't call them from async code on the cooperative pool; await
-///   ``TaskFuture/value`` of a ``post(_:)`` there, or call the domains directly.
+/// - Important: ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)``, ``post(_:fileID:line:)`` and
+///   ``run(_:progressInterval:fileID:line:progress:)`` block the calling thread. Don't call them from async
+///   code on the cooperative pool; await ``TaskFuture/value`` of a ``post(_:fileID:line:)`` there, or call
+///   the domains directly.
 public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// The per-domain and per-run numbers of this pipeline. See ``PipelineMonitor/snapshot()``.
     public let monitor: PipelineMonitor
@@ -131,10 +134,10 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// Adds a subscriber that receives every output produced after it was added, exactly once each.
     ///
     /// Called on the thread that finishes the message (normally the worker's; a message abandoned at
-    /// shutdown is reported on the thread calling ``shutdown(timeout:)``), with no lock held, after the
+    /// shutdown is reported on the thread calling ``shutdown(timeout:)-(Duration?)``), with no lock held, after the
     /// monitor has counted the message and before the message's future resolves. Subscribers are called in
     /// the order they were added. Keep a subscriber short: it holds the worker's thread, and a blocking
-    /// call there throws ``AsyncWorkerError/wouldDeadlock``. It may call ``post(_:)``, which does not wait
+    /// call there throws ``AsyncWorkerError/wouldDeadlock``. It may call ``post(_:fileID:line:)``, which does not wait
     /// for a slot on the worker's thread.
     public func onOutput(_ handler: @escaping @Sendable (Output) -> Void) {
         storage.addOutputHandler(handler)
@@ -157,10 +160,10 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///
     /// - Parameters:
     ///   - input: The message.
-    /// - Returns: The message's future: the last domain's output, or the error that failed the message
-    ///   (a domain's own error, unchanged). ``TaskFuture/cancel()`` cancels the message.
     ///   - fileID: Where the call is made: the message task's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
+    /// - Returns: The message's future: the last domain's output, or the error that failed the message
+    ///   (a domain's own error, unchanged). ``TaskFuture/cancel()`` cancels the message.
     @inlinable
     public func post(_ input: Input, fileID: StaticString = #fileID, line: UInt = #line) -> TaskFuture<Output> {
         switch start(input, slotDeadline: .never, Submission(fileID: fileID, line: line, api: "Pipeline.post(_:)")) {
@@ -179,12 +182,12 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///   - input: The message.
     ///   - timeout: How long to wait; `nil` waits as long as it takes. Zero or less throws
     ///     ``AsyncWorkerError/timedOut`` without sending.
+    ///   - fileID: Where the call is made, for stall reports and the blocking-in-task report; leave the default.
+    ///   - line: The line of the call, likewise.
     /// - Returns: The last domain's output.
     /// - Throws: The error of the domain that failed the message, unchanged; ``AsyncWorkerError/timedOut``;
     ///   ``AsyncWorkerError/shutDown`` if the pipeline (or its worker) is shut down;
     ///   ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
-    ///   - fileID: Where the call is made, for stall reports and the blocking-in-task report; leave the default.
-    ///   - line: The line of the call, likewise.
     @inlinable
     public func send(
         _ input: Input,
@@ -223,8 +226,8 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// `progress` is called on the calling thread (so it needs not be `Sendable`), throttled: at most once
     /// per `progressInterval` (100 ms by default) while the run goes on, and once more at the end with the
     /// final counts. So a run shorter than the interval calls it exactly once, at the end; pass a shorter
-    /// interval for finer progress. Failed messages don't stop the run; a ``shutdown(timeout:)`` does: the rest of the sequence is left
-    /// unconsumed and the summary says so.
+    /// interval for finer progress. Failed messages don't stop the run; a ``shutdown(timeout:)-(Duration?)``
+    /// does: the rest of the sequence is left unconsumed and the summary says so.
     ///
     /// ```swift
     /// let summary = try pipeline.run(lines) { progress in
@@ -235,6 +238,9 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// - Parameters:
     ///   - inputs: The messages, consumed lazily, in order.
     ///   - progressInterval: The least time between two progress calls.
+    ///   - fileID: Where the call is made: the message tasks' site in stall reports and the blocking-in-task
+    ///     report; leave the default.
+    ///   - line: The line of the call, likewise.
     ///   - progress: Told how the run stands; optional.
     /// - Returns: The counts, failures by error type and elapsed time.
     /// - Throws: ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
@@ -273,9 +279,9 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
 
     // MARK: Shutdown
 
-    /// Stops the pipeline: refuses new messages (``send(_:timeout:)`` and ``post(_:)`` then fail with
-    /// ``AsyncWorkerError/shutDown``, callers waiting for a slot too), lets in-flight messages finish
-    /// until `timeout`, then abandons the rest.
+    /// Stops the pipeline: refuses new messages (``send(_:timeout:fileID:line:)-(_,Duration?,_,_)`` and
+    /// ``post(_:fileID:line:)`` then fail with ``AsyncWorkerError/shutDown``, callers waiting for a slot too),
+    /// lets in-flight messages finish until `timeout`, then abandons the rest.
     ///
     /// An abandoned message is cancelled, its future resolved with ``AsyncWorkerError/shutDown``, the
     /// monitor counts it as failed and the ``onFailure(_:)`` subscribers are told, on this thread. When
@@ -307,8 +313,8 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// Admits `input` (waiting for a slot until `slotDeadline`, except on the worker's thread) and starts
     /// its task; fails if the pipeline is shut down or the deadline passed first. A `tracker` counts the
     /// message's outcome before its slot is freed, so a run never sees more than `maxInFlight` in flight.
-    /// Inlinable with ``post(_:)`` and ``send(_:timeout:)``, so that client code runs the message path
-    /// specialised for its types.
+    /// Inlinable with ``post(_:fileID:line:)`` and ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)``, so that
+    /// client code runs the message path specialised for its types.
     @inlinable
     func start(
         _ input: Input,

@@ -3,8 +3,8 @@ public struct PipelineFailure<Input: Sendable>: Sendable {
     /// The message as it entered the pipeline.
     public var input: Input
     /// The error the message failed with, unchanged: a domain's own error, `CancellationError` (a
-    /// timed-out ``Pipeline/send(_:timeout:)``, a cancelled future), or ``AsyncWorkerError/shutDown``
-    /// (abandoned at shutdown, or its worker is shut down).
+    /// timed-out ``Pipeline/send(_:timeout:fileID:line:)-(_,Duration?,_,_)``, a cancelled future), or
+    /// ``AsyncWorkerError/shutDown`` (abandoned at shutdown, or its worker is shut down).
     public var error: any Error
     /// The name of the domain that threw, or `nil` if the message failed between or outside domains
     /// (cancelled, abandoned at shutdown).

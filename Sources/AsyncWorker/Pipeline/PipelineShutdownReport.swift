@@ -1,4 +1,4 @@
-/// What ``Pipeline/shutdown(timeout:)`` did: how many in-flight messages finished during the drain and
+/// What ``Pipeline/shutdown(timeout:)-(Duration?)`` did: how many in-flight messages finished during the drain and
 /// how many were abandoned.
 ///
 /// When shutdown returns, every message the pipeline accepted is resolved, whatever the report says.

@@ -1,4 +1,4 @@
-/// Where a ``Pipeline/run(_:progressInterval:progress:)`` stands, as its progress callback sees it.
+/// Where a ``Pipeline/run(_:progressInterval:fileID:line:progress:)`` stands, as its progress callback sees it.
 public struct RunProgress: Sendable, Equatable {
     /// Messages taken from the sequence and accepted by the pipeline so far.
     public var submitted: Int

@@ -1,4 +1,4 @@
-/// What a ``Pipeline/run(_:progressInterval:progress:)`` did: how many messages, how many failed and
+/// What a ``Pipeline/run(_:progressInterval:fileID:line:progress:)`` did: how many messages, how many failed and
 /// why, and how long it took.
 ///
 /// ```swift
