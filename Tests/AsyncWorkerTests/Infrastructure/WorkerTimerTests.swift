@@ -9,38 +9,47 @@ import Testing
 // a 10 ms sleep on a worker took ~1 s with the pool starved: the bounds below (hundreds of ms) fail
 // there and leave room for ThreadSanitizer on two busy cores.
 
-/// Blocks every thread of Swift's cooperative pool (a `Task.detached` per thread, each waiting on a
-/// semaphore) until ``release()``. Use from a plain thread (``withWatchdog``), never from async code.
+/// Blocks every thread of Swift's cooperative pool (each with a `Task.detached` waiting on a semaphore)
+/// until ``release()``. Use from a plain thread (``withWatchdog``), never from async code.
+///
+/// The pool's width is not fixed: libdispatch adds a thread when the pool has been stuck for about a
+/// second (seen: after one starved test, the next ones in the process had a free thread). So the starver
+/// adds blockers until one does not start within ``saturationProof`` (the pool is full), and leaves a few
+/// more queued, to take any thread the pool adds while the test runs.
 final class PoolStarver: Sendable {
-    let width = ProcessInfo.processInfo.activeProcessorCount
-    /// Pool threads the test itself holds: a synchronous test function runs on one, blocked while its
-    /// watchdog thread works.
-    let heldByCaller: Int
+    /// Queued blockers beyond the full pool, for threads it adds later.
+    static let spareBlockers = 4
+    /// A blocker that does not start within this finds the pool full.
+    static let saturationProof: Duration = .milliseconds(200)
     private let started = DispatchSemaphore(value: 0)
     private let gate = DispatchSemaphore(value: 0)
-
-    init(heldByCaller: Int) {
-        self.heldByCaller = heldByCaller
-    }
+    private let spawned = Locked(0)
 
     /// Returns once every pool thread is blocked (or records a failure).
     @discardableResult
     func block() -> Bool {
-        for _ in 0..<width {
-            Task.detached { [started, gate] in
-                Self.hold(started: started, gate: gate)
+        let limit = 4 * ProcessInfo.processInfo.activeProcessorCount + 64
+        for _ in 0..<limit {
+            spawnBlocker()
+            let seconds = Double(milliseconds(Self.saturationProof)) / 1e3
+            if started.wait(timeout: .now() + seconds) == .timedOut {
+                for _ in 0..<Self.spareBlockers { spawnBlocker() }
+                return true
             }
         }
-        // The blockers beyond the threads still free start once the caller's thread is free again;
-        // ``release()`` lets them through at once.
-        for _ in 0..<max(1, width - heldByCaller) where !waitOrFail(started, "a pool thread to block") {
-            return false
-        }
-        return true
+        Issue.record("the cooperative pool kept growing: \(limit) threads blocked")
+        return false
     }
 
     func release() {
-        for _ in 0..<width { gate.signal() }
+        for _ in 0..<spawned.withLock({ $0 }) { gate.signal() }
+    }
+
+    private func spawnBlocker() {
+        spawned.withLock { $0 += 1 }
+        Task.detached { [started, gate] in
+            Self.hold(started: started, gate: gate)
+        }
     }
 
     private static func hold(started: DispatchSemaphore, gate: DispatchSemaphore) {
@@ -49,19 +58,14 @@ final class PoolStarver: Sendable {
     }
 }
 
-/// Whether the caller runs inside a task, that is on a thread of the cooperative pool.
-func isInsideTask() -> Bool {
-    withUnsafeCurrentTask { $0 != nil }
-}
-
 /// Runs `body` on a watchdog thread with the cooperative pool starved, and releases the pool afterwards,
-/// whatever happens. Call it from the test function itself: it tells whether the test holds a pool thread.
+/// whatever happens.
 func starvingPool<T: Sendable>(
     _ limit: Duration = watchdogLimit,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: @escaping @Sendable () throws -> T
 ) -> T? {
-    let starver = PoolStarver(heldByCaller: isInsideTask() ? 1 : 0)
+    let starver = PoolStarver()
     return watchdog(limit, sourceLocation: sourceLocation) {
         starver.block()
         defer { starver.release() }
