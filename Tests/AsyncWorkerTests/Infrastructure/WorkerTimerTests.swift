@@ -221,6 +221,7 @@ struct WorkerTimerTests {
                 unregisteredWoke.signal()
             }
             drain(worker)
+            #expect(worker.thread.pendingTimerCount == 41, "every sleep waits in the worker's own timer queue")
             let report = worker.shutdown(timeout: .milliseconds(500))
             let shortDone = short.filter { (try? $0.result(timeout: .zero)) != nil }.count
             let longShutDown = long.filter { future in
@@ -267,6 +268,8 @@ struct WorkerTimerTests {
                     wakes.withLock { $0.append((slot, late, sleptInTime)) }
                 }
             }
+            drain(worker)
+            #expect(worker.thread.pendingTimerCount == count, "every sleep waits in the worker's own timer queue")
             return futures.filter { (try? $0.result(timeout: .seconds(30))) != nil }.count
         }
         #expect(outcome == count)
