@@ -26,6 +26,7 @@ let scenarios = [
     Scenario(name: "pipeline", run: runPipelineScenario),
     Scenario(name: "monitoring", run: runMonitoringScenario),
     Scenario(name: "hotpath", run: runHotPathScenario),
+    Scenario(name: "timer", run: runTimerScenario),
 ]
 
 let config = BenchConfig.parse(CommandLine.arguments, scenarioNames: scenarios.map(\.name))
