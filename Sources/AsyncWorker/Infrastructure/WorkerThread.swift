@@ -410,9 +410,9 @@ extension WorkerThread {
 extension WorkerThread {
     /// Schedules `job` to run on the thread at `deadline`, or up to `toleranceNanoseconds` later (never
     /// earlier); wakes the thread if it sleeps past the new deadline. A job waiting for its deadline is not
-    /// queued (``queueDepth`` does not count it); when due, it joins the queue behind the jobs already
-    /// there. After the thread has exited (or if it never started), the job runs on the fallback queue at
-    /// its deadline: it is never dropped.
+    /// queued (``queueDepth`` does not count it); when due, it runs at the top of the thread's next pass
+    /// (see ``runDueTimers()``). After the thread has exited (or if it never started), the job runs on the
+    /// fallback queue at its deadline: it is never dropped.
     func enqueue(_ job: UnownedJob, at deadline: Deadline, toleranceNanoseconds: UInt64) {
         lock.lock()
         switch phase {
