@@ -32,8 +32,8 @@ extension ThreadWorker: SchedulingExecutor {
         clock: C
     ) {
         let job = UnownedJob(job)
-        if let delay = Self.delay(until: instant, on: clock) {
-            enqueue(job, after: delay, tolerance: tolerance as? Duration)
+        if let deadline = Self.monotonicDeadline(of: instant) {
+            enqueue(job, at: deadline, tolerance: tolerance as? Duration)
         } else {
             enqueueAfterSleeping(job, until: instant, tolerance: tolerance, clock: clock)
         }
@@ -59,17 +59,16 @@ extension ThreadWorker: SchedulingExecutor {
         }
     }
 
-    /// The time from now until `instant`, for the clocks the worker times itself; nil for other clocks.
-    private static func delay<C: Clock>(until instant: C.Instant, on clock: C) -> Duration? {
+    /// The monotonic deadline of `instant`, for the clocks the worker times itself; nil for other clocks.
+    private static func monotonicDeadline<Instant: InstantProtocol>(of instant: Instant) -> Deadline? {
         if let instant = instant as? ContinuousClock.Instant {
-            return ContinuousClock.now.duration(to: instant)
+            return monotonicDeadline(of: instant) { ContinuousClock.now }
         }
         if let instant = instant as? SuspendingClock.Instant {
-            return SuspendingClock.now.duration(to: instant)
+            return monotonicDeadline(of: instant) { SuspendingClock.now }
         }
         return nil
     }
-
     /// A clock the worker cannot convert: let the clock time the wait, then queue the job.
     private func enqueueAfterSleeping<C: Clock>(
         _ job: UnownedJob,
@@ -124,14 +123,45 @@ extension ThreadWorker {
     }
 
     /// Queues `job` on the worker's timer queue, due `delay` from now (a zero or negative delay: due at
-    /// once; a huge one: never), runnable up to `tolerance` later. Starts the worker if needed. Never drops
-    /// the job: after shutdown (or if the thread cannot start) it runs on the fallback queue at its deadline.
+    /// once; a huge one: never), runnable up to `tolerance` later. See ``enqueue(_:at:tolerance:)``.
     func enqueue(_ job: UnownedJob, after delay: Duration, tolerance: Duration?) {
+        enqueue(job, at: Deadline.after(delay), tolerance: tolerance)
+    }
+
+    /// Queues `job` on the worker's timer queue, due at `deadline`, runnable up to `tolerance` later.
+    /// Starts the worker if needed. Never drops the job: after shutdown (or if the thread cannot start) it
+    /// runs on the fallback queue at its deadline.
+    func enqueue(_ job: UnownedJob, at deadline: Deadline, tolerance: Duration?) {
         if !runningFlag.load(ordering: .acquiring) {
             // Whatever happens here, the thread below queues the job or hands it on at its deadline.
             try? start()
         }
         let toleranceNanoseconds = Deadline.nanoseconds(of: tolerance ?? .zero) ?? .max
-        thread.enqueue(job, at: Deadline.after(delay), toleranceNanoseconds: toleranceNanoseconds)
+        thread.enqueue(job, at: deadline, toleranceNanoseconds: toleranceNanoseconds)
+    }
+
+    /// The monotonic deadline of `instant` on the clock read by `now`: the instant's distance from that
+    /// clock's now, added to the monotonic clock's now read just before and after it (the tightest of a few
+    /// tries). Two clocks cannot be read at once: a thread paused between the readings would shift the
+    /// deadline by the pause (seen under ThreadSanitizer: sleeps 100 µs apart woke out of order).
+    static func monotonicDeadline<Instant: InstantProtocol>(
+        of instant: Instant,
+        now: () -> Instant
+    ) -> Deadline where Instant.Duration == Duration {
+        var best: (width: UInt64, deadline: Deadline)?
+        for _ in 0..<4 {
+            let before = Deadline.now.nanoseconds
+            let clockNow = now()
+            let after = Deadline.now.nanoseconds
+            let width = after &- before
+            if best == nil || width < best!.width {
+                let midpoint = Deadline(nanoseconds: before &+ width / 2)
+                let delay = clockNow.duration(to: instant)
+                // A past instant is due now; a huge delay never (see `Deadline.adding`).
+                best = (width, delay > .zero ? midpoint.adding(delay) : midpoint)
+            }
+            if width < 2_000 { break }
+        }
+        return best!.deadline
     }
 }

@@ -239,7 +239,8 @@ struct WorkerTimerTests {
         let (report, short, long, unregistered) = try #require(outcome)
         #expect(short == 20, "short sleeps finish within the drain timeout")
         #expect(long == 20)
-        #expect(report.drainedTasks == 20)  // the short sleeps (`drain`'s task finished before)
+        // The short sleeps, and `drain`'s task if it had not left the registry yet (it resolves first).
+        #expect((20...21).contains(report.drainedTasks))
         #expect(report.abandonedTasks == 20)
         #expect(report.threadExited)
         let woke = try #require(unregistered)
