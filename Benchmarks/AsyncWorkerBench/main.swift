@@ -27,6 +27,7 @@ let scenarios = [
     Scenario(name: "monitoring", run: runMonitoringScenario),
     Scenario(name: "hotpath", run: runHotPathScenario),
     Scenario(name: "probe", run: runProbeScenario),
+    Scenario(name: "timer", run: runTimerScenario),
 ]
 
 // `.ci/cost-check`'s workload (see CostDriver.swift): `--cost KIND --count N`, nothing printed.
