@@ -3,7 +3,7 @@ import Dispatch
 /// Watches one worker's thread and reports a job that holds it longer than a threshold.
 ///
 /// The thread publishes, around each job, a sequence number, the job's start time and its task's
-/// submission site (``WorkerThread/runningJob()``); this monitor samples them on a timer, every quarter
+/// submission site (``JobStamps/runningJob()``); this monitor samples them on a timer, every quarter
 /// of the threshold, from its own serial queue. The worker's hot path pays for the stamps only while a
 /// monitor runs: a clock read per job, and one small executor object per submitted task to carry its
 /// site (``SiteTaggedExecutor``). Each stalled job is reported once.
@@ -13,7 +13,7 @@ final class StallMonitor: @unchecked Sendable {
     let threshold: Duration
     private let thresholdNanoseconds: UInt64
     private let workerName: String
-    private let thread: WorkerThread
+    private let thread: ExecutorThread
     private let registry: PendingRegistry
     private let counters: WorkerCounters
     private let handler: @Sendable (StallReport) -> Void
@@ -29,7 +29,7 @@ final class StallMonitor: @unchecked Sendable {
     init(
         threshold: Duration,
         workerName: String,
-        thread: WorkerThread,
+        thread: ExecutorThread,
         registry: PendingRegistry,
         counters: WorkerCounters,
         handler: @escaping @Sendable (StallReport) -> Void
@@ -49,7 +49,7 @@ final class StallMonitor: @unchecked Sendable {
     /// Turns the thread's job stamps on and starts sampling. Call once; a monitor must be started before
     /// it is released (Dispatch traps on releasing a timer that never ran).
     func start() {
-        thread.isStampingJobs.store(true, ordering: .relaxed)
+        thread.stamps.isStampingJobs.store(true, ordering: .relaxed)
         let interval = Swift.max(thresholdNanoseconds / 4, 250_000)
         let clamped = Int(clamping: interval)
         timer.schedule(
@@ -64,13 +64,13 @@ final class StallMonitor: @unchecked Sendable {
     /// Stops sampling and the thread's job stamps. Returns at once; a sample in progress may still
     /// report.
     func stop() {
-        thread.isStampingJobs.store(false, ordering: .relaxed)
+        thread.stamps.isStampingJobs.store(false, ordering: .relaxed)
         timer.cancel()
     }
 
     private func sample() {
         let now = Deadline.now.nanoseconds
-        guard let job = thread.runningJob() else {
+        guard let job = thread.stamps.runningJob() else {
             lastSequence = 0
             return
         }

@@ -26,7 +26,7 @@ import Synchronization
 public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// The name given at creation (the thread's OS name is its first 15 bytes on Linux, 63 on Darwin).
     public let name: String
-    @usableFromInline let thread: WorkerThread
+    @usableFromInline let thread: ExecutorThread
     @usableFromInline let registry: PendingRegistry
     @usableFromInline let counters = WorkerCounters()
     private let lifecycle = Locked(Lifecycle.notStarted)
@@ -54,7 +54,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     ///     wait. Values below 1 count as 1.
     public init(name: String, maxPendingTasks: Int = ThreadWorker.defaultMaxPendingTasks) {
         self.name = name
-        self.thread = WorkerThread(name: name)
+        self.thread = ExecutorThread(name: name)
         self.registry = PendingRegistry(capacity: maxPendingTasks)
     }
 
@@ -131,7 +131,7 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         // to the `Task` initialiser's parameter type costs an extra reabstraction thunk per task (seen in
         // a profile).
         let task: Task<Void, Never>
-        if thread.isStampingJobs.load(ordering: .relaxed) && SiteTaggedExecutor.namesSite(submission.fileID) {
+        if thread.stamps.isStampingJobs.load(ordering: .relaxed) && SiteTaggedExecutor.namesSite(submission.fileID) {
             // Stall detection is on: give the task an executor that tags its jobs with this site.
             let tag = SiteTaggedExecutor(worker: self, fileID: submission.fileID, line: submission.line)
             task = Task(executorPreference: tag) {

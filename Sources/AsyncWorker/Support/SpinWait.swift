@@ -1,7 +1,7 @@
 import Foundation
 
 /// The poll phase of a wait: spin on a flag, then poll it yielding the CPU, learning from each wait how
-/// long spinning is worth it. Owned by one thread (a ``Parker``'s owner, a ``WorkerThread``'s thread).
+/// long spinning is worth it. Owned by one thread (a ``Parker``'s owner, a ``ExecutorThread``'s thread).
 ///
 /// Why both phases, and why learn: on a 2-CPU VM a kernel wake-up costs 20–50 µs, more than a round
 /// trip (3–5 µs), so neither side should sleep while the other is about to answer. When the two threads

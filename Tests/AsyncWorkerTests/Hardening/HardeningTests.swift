@@ -165,7 +165,7 @@ struct HardeningTests {
     func droppedWorkersDoNotLeak() throws {
         let count = 200
         let before = try #require(virtualMemoryBytes())
-        var threads: [WorkerThread] = []
+        var threads: [ExecutorThread] = []
         for index in 0..<count {
             let worker = ThreadWorker(name: "drop-\(index)")
             try worker.start()

@@ -136,7 +136,7 @@ struct ThreadWorkerTests {
     @Test("a worker that is dropped without shutdown lets its thread go")
     func dropWithoutShutdown() {
         weak var weakWorker: ThreadWorker?
-        var thread: WorkerThread?
+        var thread: ExecutorThread?
         do {
             let worker = ThreadWorker(name: "dropped")
             weakWorker = worker

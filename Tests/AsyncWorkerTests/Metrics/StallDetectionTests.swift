@@ -26,7 +26,7 @@ private func onNewThread(signalling finished: DispatchSemaphore, _ call: @escapi
 }
 
 private func isStamping(_ worker: ThreadWorker) -> Bool {
-    worker.thread.isStampingJobs.load(ordering: .relaxed)
+    worker.thread.stamps.isStampingJobs.load(ordering: .relaxed)
 }
 
 /// Collects stall reports and signals each arrival.

@@ -14,11 +14,10 @@ import Synchronization
 /// A job is never dropped: jobs that arrive after the thread has exited (a cancelled task resuming late,
 /// say) run on a process-wide serial fallback queue.
 ///
-/// For metrics and stall detection the thread publishes, around each job, a sequence number that is odd
-/// while a job runs; while ``isStampingJobs`` is on it also publishes the job's start time and its
-/// task's submission site (see ``runningJob()``). Only the thread writes them.
+/// For metrics and stall detection the thread publishes, around each job, the job's stamps (see
+/// ``JobStamps``). Only the thread writes them.
 @usableFromInline
-final class WorkerThread: @unchecked Sendable {
+final class ExecutorThread: @unchecked Sendable {
     // @unchecked: `queue`, `timers`, `phase`, `isIdle`, `executor` and `enqueuedJobs` are read and written only
     // while `lock` is held (the thread reads `executor` once, under the lock, before running anything);
     // `osThread` is written by `start()` and taken by `join(until:)` or `detach()`, under `lock`.
@@ -52,17 +51,8 @@ final class WorkerThread: @unchecked Sendable {
     private var executor: UnownedTaskExecutor?
     private var osThread: OSThread?
 
-    // Published by the thread around each job; read by `runningJob()` and `queueDepth` (a seqlock:
-    // the sequence is odd while a job runs, and the other fields describe that job only if the sequence
-    // is the same before and after reading them).
-    private let jobSequence = Atomic<UInt64>(0)
-    private let jobStartedAt = Atomic<UInt64>(0)
-    private let jobFileStart = Atomic<UInt>(0)
-    private let jobFileLength = Atomic<Int>(0)
-    private let jobLine = Atomic<UInt>(0)
-    /// While on, the thread stamps each job with its start time and site (stall detection). Read once
-    /// per batch.
-    @usableFromInline let isStampingJobs = Atomic<Bool>(false)
+    /// What the thread publishes around each job, for metrics and stall detection (see ``JobStamps``).
+    @usableFromInline let stamps = JobStamps()
 
     /// How long an idle thread polls for new work before it sleeps: longer than a kernel wake-up on a
     /// slow-waking VM (see ``Parker/spinBudgetNanoseconds``), short enough that an idle worker costs
@@ -214,25 +204,25 @@ final class WorkerThread: @unchecked Sendable {
             // this queue (measured: 183 ns per call on an idle worker, 3 µs behind 10 busy tasks;
             // 76 ns either way without). Actors pinned to the worker stay exclusive: one thread runs
             // every job, and `isIsolatingCurrentContext` answers isolation checks.
-            let stamping = isStampingJobs.load(ordering: .relaxed)
+            let stamping = stamps.isStampingJobs.load(ordering: .relaxed)
             for entry in batch {
                 if stamping {
-                    publishStart(of: entry)
+                    stamps.publishStart(site: entry.tag)
                     isStamped = true
                 } else if isStamped {
-                    clearStamp()
+                    stamps.clear()
                     isStamped = false
                 }
                 sequence &+= 1
-                jobSequence.store(sequence, ordering: .releasing)
+                stamps.publishSequence(sequence)
                 if let tag = entry.tag {
                     entry.job.runSynchronously(on: tag._withUnsafeGuaranteedRef { $0.asUnownedTaskExecutor() })
                 } else {
                     entry.job.runSynchronously(on: executor)
                 }
                 sequence &+= 1
-                jobSequence.store(sequence, ordering: .releasing)
-                // Orders the next job's stamp after this even sequence (see `runningJob()`).
+                stamps.publishSequence(sequence)
+                // Orders the next job's stamp after this even sequence (see `JobStamps.runningJob()`).
                 atomicMemoryFence(ordering: .releasing)
             }
             // Keep the buffer for the next batch, unless a burst made it huge.
@@ -261,48 +251,8 @@ final class WorkerThread: @unchecked Sendable {
         lock.unlock()
         if hasExited { return 0 }
         // A job counts as started when the sequence turns odd: (sequence + 1) / 2 jobs have started.
-        let started = (jobSequence.load(ordering: .acquiring) &+ 1) / 2
+        let started = stamps.startedJobs
         return enqueued > started ? Int(enqueued - started) : 0
-    }
-
-    /// The job holding the thread right now, as published by the thread; nil when the thread is between
-    /// jobs (or moved on while this was reading).
-    func runningJob() -> RunningJob? {
-        let before = jobSequence.load(ordering: .acquiring)
-        guard before & 1 == 1 else { return nil }
-        let startedAt = jobStartedAt.load(ordering: .relaxed)
-        let fileStart = jobFileStart.load(ordering: .relaxed)
-        let fileLength = jobFileLength.load(ordering: .relaxed)
-        let line = jobLine.load(ordering: .relaxed)
-        atomicMemoryFence(ordering: .acquiring)
-        guard jobSequence.load(ordering: .relaxed) == before else { return nil }
-        var site: SubmissionSite?
-        if let start = UnsafePointer<UInt8>(bitPattern: fileStart) {
-            // The bytes of a `#fileID` literal: static memory, never freed.
-            let fileID = String(decoding: UnsafeBufferPointer(start: start, count: fileLength), as: UTF8.self)
-            site = SubmissionSite(fileID: fileID, line: Int(line))
-        }
-        return RunningJob(sequence: before, startedAt: startedAt == 0 ? nil : startedAt, site: site)
-    }
-
-    /// Stamps the job about to run (before its sequence turns odd, which publishes the stamp).
-    private func publishStart(of entry: QueuedJob) {
-        jobStartedAt.store(Deadline.now.nanoseconds, ordering: .relaxed)
-        if let tag = entry.tag {
-            // A tag always names a site (``SiteTaggedExecutor/namesSite(_:)`` is checked before one is made).
-            tag._withUnsafeGuaranteedRef { tag in
-                jobFileStart.store(UInt(bitPattern: tag.fileID.utf8Start), ordering: .relaxed)
-                jobFileLength.store(tag.fileID.utf8CodeUnitCount, ordering: .relaxed)
-                jobLine.store(tag.line, ordering: .relaxed)
-            }
-        } else {
-            jobFileStart.store(0, ordering: .relaxed)
-        }
-    }
-
-    private func clearStamp() {
-        jobStartedAt.store(0, ordering: .relaxed)
-        jobFileStart.store(0, ordering: .relaxed)
     }
 
     /// Polls for queued work for up to ``idleSpinNanoseconds``: spins, then yields the CPU on every poll
@@ -354,28 +304,18 @@ final class WorkerThread: @unchecked Sendable {
     }
 }
 
-extension WorkerThread {
+extension ExecutorThread {
     /// A queued job and, for a task submitted with stall detection on, its task executor (unretained:
     /// the job's task retains it while the job exists).
     struct QueuedJob {
         let job: UnownedJob
         let tag: Unmanaged<SiteTaggedExecutor>?
     }
-
-    /// What the thread published about the job it runs.
-    struct RunningJob: Equatable {
-        /// Odd; a different value means a different job.
-        let sequence: UInt64
-        /// When the job started (monotonic nanoseconds); nil if the thread was not stamping jobs then.
-        let startedAt: UInt64?
-        /// Where the job's task was submitted; nil for a job of no tagged task.
-        let site: SubmissionSite?
-    }
 }
 
 // MARK: Delayed jobs
 
-extension WorkerThread {
+extension ExecutorThread {
     /// Schedules `job` to run on the thread at `deadline`, or up to `toleranceNanoseconds` later (never
     /// earlier); wakes the thread if it sleeps past the new deadline. A job waiting for its deadline is not
     /// queued (``queueDepth`` does not count it); when due, it runs at the top of the thread's next pass
