@@ -28,6 +28,7 @@ let scenarios = [
     Scenario(name: "hotpath", run: runHotPathScenario),
     Scenario(name: "probe", run: runProbeScenario),
     Scenario(name: "timer", run: runTimerScenario),
+    Scenario(name: "starved-timer", run: runStarvedTimerScenario),
 ]
 
 // `.ci/cost-check`'s workload (see CostDriver.swift): `--cost KIND --count N`, nothing printed.

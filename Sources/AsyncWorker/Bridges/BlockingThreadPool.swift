@@ -111,6 +111,14 @@ public final class BlockingThreadPool: Sendable {
     public func shutdown(timeout: Duration? = nil) -> ShutdownReport {
         storage.shutdown(timeout: timeout)
     }
+
+    /// Shuts down with a timeout in seconds, for code that keeps `TimeInterval`s: NaN or negative values
+    /// don't wait, infinite or huge ones wait as long as the jobs take. See
+    /// ``shutdown(timeout:)-(Duration?)``.
+    @discardableResult
+    public func shutdown(timeout seconds: TimeInterval) -> ShutdownReport {
+        storage.shutdown(timeout: Deadline.duration(fromSeconds: seconds))
+    }
 }
 
 // MARK: - Jobs
