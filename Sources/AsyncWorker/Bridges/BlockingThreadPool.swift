@@ -10,7 +10,7 @@ import Foundation
 /// ```
 ///
 /// Threads are started on demand, up to ``size``: an idle pool owns no thread, and a thread, once started,
-/// stays until ``shutdown(timeout:)``. Jobs start in submission order (FIFO). Each thread is named from
+/// stays until ``shutdown(timeout:)-(Duration?)``. Jobs start in submission order (FIFO). Each thread is named from
 /// inside the thread `"<name>-<index>"`, cut to the bytes the OS keeps — 15 on Linux, 63 on Darwin (the
 /// index is kept; the name is
 /// cut at a character boundary).
@@ -59,7 +59,7 @@ public final class BlockingThreadPool: Sendable {
         storage.releaseThreads()
     }
 
-    /// `true` until ``shutdown(timeout:)`` is called.
+    /// `true` until ``shutdown(timeout:)-(Duration?)`` is called.
     public var isRunning: Bool { storage.isAcceptingWork }
 
     /// Runs `work` on one of the pool's threads and suspends the calling task until it returns.
@@ -71,7 +71,7 @@ public final class BlockingThreadPool: Sendable {
     ///   `work` never runs and this throws `CancellationError`. Once `work` has started it runs to the end
     ///   (synchronous code cannot be interrupted) and its value or error is returned even though the task
     ///   was cancelled; check `Task.isCancelled` afterwards if that matters.
-    /// - Shutdown: after ``shutdown(timeout:)`` began, this throws ``AsyncWorkerError/shutDown`` without
+    /// - Shutdown: after ``shutdown(timeout:)-(Duration?)`` began, this throws ``AsyncWorkerError/shutDown`` without
     ///   running `work`; a job still queued, or still running, at the shutdown deadline ends with
     ///   ``AsyncWorkerError/shutDown`` (a running one keeps running, its result is dropped).
     ///

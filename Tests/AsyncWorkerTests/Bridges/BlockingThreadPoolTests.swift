@@ -16,6 +16,16 @@ extension Bridges {
             #expect(pool.shutdown(timeout: .seconds(10)).isClean)
         }
 
+        @Test("shutdown takes a TimeInterval too: NaN does not wait, and a later call returns the first report")
+        func timeIntervalShutdown() {
+            let pool = BlockingThreadPool(name: "ti-pool", size: 1)
+            #expect(awaitWithWatchdog { try await pool.run { 7 } } == 7)
+            let report = pool.shutdown(timeout: TimeInterval.nan)
+            #expect(report.threadExited)
+            #expect(!report.wasAlreadyShutDown)
+            #expect(pool.shutdown(timeout: 5.0).wasAlreadyShutDown)
+        }
+
         @Test("thread names keep the index and fit in the bytes the OS keeps (15 on Linux, 63 on Darwin)")
         func threadNames() {
             #expect(BlockingPoolStorage.threadName("AW-blocking", index: 3) == "AW-blocking-3")
