@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The poll phase of a wait: spin on a flag, then poll it yielding the CPU, learning from each wait how
 /// long spinning is worth it. Owned by one thread (a ``Parker``'s owner, a ``ExecutorThread``'s thread).
@@ -32,6 +33,15 @@ struct SpinWait {
     /// spinning thread retires instructions until its time slice ends, so counts would depend on timing.
     static let isPollingDisabled = ProcessInfo.processInfo.environment["ASYNC_WORKER_NO_SPIN"] != nil
 
+    /// The most threads of the process in a poll phase at once: one per CPU. Waiters beyond it sleep at
+    /// once. Without the cap, 16 threads making blocking calls on one worker on 2 CPUs all polled, the
+    /// worker got a sixteenth of a CPU, and under ThreadSanitizer a caller fell 30 s behind the others
+    /// (`LoadTests`, 2 runs in 4).
+    static let maximumPollers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Threads in a poll phase now.
+    private static let pollers = Atomic<Int>(0)
+
     /// How long the next spin phase may last, in nanoseconds.
     private(set) var spinLimit: UInt64 = maximumSpinNanoseconds
     private var waitsWithoutSpin: UInt32 = 0
@@ -44,6 +54,17 @@ struct SpinWait {
     mutating func poll(until end: UInt64, _ isReady: () -> Bool) -> Bool {
         if isReady() { return true }
         if isDisabled { return false }
+        // One CPU per poller: with more, polling threads would take the CPU from the thread they wait for.
+        guard Self.pollers.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumPollers else {
+            Self.pollers.wrappingSubtract(1, ordering: .relaxed)
+            return isReady()
+        }
+        defer { Self.pollers.wrappingSubtract(1, ordering: .relaxed) }
+        return pollPhases(until: end, isReady)
+    }
+
+    @inline(__always)
+    private mutating func pollPhases(until end: UInt64, _ isReady: () -> Bool) -> Bool {
         var now = Deadline.now.nanoseconds
         var limit = spinLimit
         if limit == 0 {

@@ -283,7 +283,9 @@ struct WorkerTimerTests {
         guard let earliest = lateness.first, let worst = lateness.last else { return }
         #expect(earliest >= .zero, "a task woke early")
         let median = lateness[count / 2]
-        #expect(worst < .milliseconds(500), "median lateness \(median), worst \(worst)")
+        // Loose: under ThreadSanitizer, with the rest of the suite running in parallel, the worst seen was
+        // 0.58 s. What fails on the code before the timer heap is the order and the queue check above.
+        #expect(worst < .seconds(2), "median lateness \(median), worst \(worst)")
     }
 
     @Test("everything built on sleeping keeps time: retry backoff, domain timeouts, batches, blocking iteration")
