@@ -50,6 +50,9 @@ struct BlockingPoolStateMachine {
         var toJoin: [OSThread]
         /// Busy threads (or the caller's own): detach them; they exit when their job returns.
         var toDetach: [OSThread]
+        /// Whether every thread will have exited and been joined once `toJoin` is: `false` if one is
+        /// detached, or still starting (its starter detaches it, see ``threadStarted(_:handle:)``).
+        var allThreadsJoined: Bool
         var drained: Int
     }
 
@@ -204,7 +207,13 @@ struct BlockingPoolStateMachine {
     /// joined, busy ones (and the caller's own) detached.
     mutating func abandonAll(callerThreadID: UInt) -> Abandonment {
         hasReleasedThreads = true
-        var abandonment = Abandonment(jobs: [], toJoin: [], toDetach: [], drained: drainedDuringShutdown)
+        var abandonment = Abandonment(
+            jobs: [],
+            toJoin: [],
+            toDetach: [],
+            allThreadsJoined: true,
+            drained: drainedDuringShutdown
+        )
         while !queue.isEmpty {
             let job = queue.popFirst()
             guard job.phase == .queued else { continue }
@@ -218,10 +227,17 @@ struct BlockingPoolStateMachine {
         }
         running.removeAll()
         for index in threads.indices {
-            guard let handle = threads[index].handle else { continue }
+            // Judged by the record, not by the handle: a thread that started running its first job before
+            // its starter recorded the handle is busy all the same.
+            let mustDetach = threads[index].isBusy || threads[index].osThreadID == callerThreadID
+            guard let handle = threads[index].handle else {
+                if !threads[index].hasExited { abandonment.allThreadsJoined = false }
+                continue
+            }
             threads[index].handle = nil
-            if threads[index].isBusy || threads[index].osThreadID == callerThreadID {
+            if mustDetach {
                 abandonment.toDetach.append(handle)
+                abandonment.allThreadsJoined = false
             } else {
                 abandonment.toJoin.append(handle)
             }

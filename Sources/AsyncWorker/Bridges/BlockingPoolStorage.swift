@@ -131,7 +131,7 @@ final class BlockingPoolStorage: @unchecked Sendable {
         return ShutdownReport(
             drainedTasks: abandonment.drained,
             abandonedTasks: abandonment.jobs.count,
-            threadExited: abandonment.toDetach.isEmpty
+            threadExited: abandonment.allThreadsJoined
         )
     }
 }
