@@ -41,6 +41,23 @@ struct MainActorStep: AsyncDomain {
     func execute(_ input: Int) async throws -> Int { await touchMainActor() + input }
 }
 
+/// The outer half of the nested-wait scenarios: a blocking call on the main thread whose operation (50 ms)
+/// ends while the inner wait, started by a main-queue block in its run-loop slice, still waits (300 ms).
+/// The outer call must return after the inner one, and without losing its own wake-up.
+func outerCallOutlivingInnerWait(_ innerDone: DispatchSemaphore, inner: String) throws {
+    let start = ContinuousClock.now
+    let outer = try runAsyncTask(
+        {
+            try await Task.sleep(for: .milliseconds(50))
+            return 1
+        },
+        timeout: .seconds(10)
+    )
+    check(outer == 1, "the outer call returned \(outer)")
+    check(innerDone.wait(timeout: .now()) == .success, "the outer call returned before \(inner)")
+    check(elapsed(since: start) < .seconds(5), "the outer call took \(elapsed(since: start)): its wake-up was lost")
+}
+
 let scenarios: [String: () throws -> Void] = [
     // 2. A main-queue block run inside a blocking call's run-loop slice makes its own blocking call; the
     // outer call's operation finishes first. The outer call must still see its wake-up.
@@ -57,17 +74,7 @@ let scenarios: [String: () throws -> Void] = [
             check(inner == 2, "the inner call returned \(String(describing: inner))")
             innerDone.signal()
         }
-        let start = ContinuousClock.now
-        let outer = try runAsyncTask(
-            {
-                try await Task.sleep(for: .milliseconds(50))
-                return 1
-            },
-            timeout: .seconds(10)
-        )
-        check(outer == 1, "the outer call returned \(outer)")
-        check(innerDone.wait(timeout: .now()) == .success, "the outer call returned before the inner one")
-        check(elapsed(since: start) < .seconds(5), "the outer call took \(elapsed(since: start)): its wake-up was lost")
+        try outerCallOutlivingInnerWait(innerDone, inner: "the inner call")
     },
     // 2, the blocking iterator: the inner wait is an iterator's next().
     "nested-iterator": {
@@ -85,17 +92,7 @@ let scenarios: [String: () throws -> Void] = [
             check(first == 7, "the iterator returned \(String(describing: first))")
             innerDone.signal()
         }
-        let start = ContinuousClock.now
-        let outer = try runAsyncTask(
-            {
-                try await Task.sleep(for: .milliseconds(50))
-                return 1
-            },
-            timeout: .seconds(10)
-        )
-        check(outer == 1, "the outer call returned \(outer)")
-        check(innerDone.wait(timeout: .now()) == .success, "the outer call returned before the iterator")
-        check(elapsed(since: start) < .seconds(5), "the outer call took \(elapsed(since: start)): its wake-up was lost")
+        try outerCallOutlivingInnerWait(innerDone, inner: "the iterator")
     },
     // 5. A blocking call made from a main-queue block of a program driven by the main run loop must
     // sleep, not spin (the nested run loop returns at once there).

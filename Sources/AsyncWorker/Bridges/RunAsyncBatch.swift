@@ -243,28 +243,18 @@ func settlingWindow<Input: Sendable, Output: Sendable>(
     limit: Int,
     _ operation: @escaping @Sendable (Input) async throws -> Output
 ) async -> [Result<Output, any Error>] {
-    await withTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
-        var outcomes = [Result<Output, any Error>?](repeating: nil, count: inputs.count)
-        var nextIndex = 0
-        func startNext() {
-            guard nextIndex < inputs.count else { return }
-            let index = nextIndex
-            let input = inputs[index]
-            nextIndex += 1
-            group.addTask {
-                do {
-                    return (index, .success(try await operation(input)))
-                } catch {
-                    return (index, .failure(error))
-                }
+    // The same window as `slidingWindow`, over an operation that turns its error into its outcome, so
+    // nothing ends the group early.
+    do {
+        return try await slidingWindow(inputs, limit: limit) { input -> Result<Output, any Error> in
+            do {
+                return .success(try await operation(input))
+            } catch {
+                return .failure(error)
             }
         }
-        for _ in 0..<min(limit, inputs.count) { startNext() }
-        while let (index, outcome) = await group.next() {
-            outcomes[index] = outcome
-            startNext()
-        }
-        return outcomes.map { $0! }
+    } catch {
+        preconditionFailure("an operation that cannot throw ended the window: \(error)")
     }
 }
 

@@ -115,6 +115,7 @@ protocol TimeoutCounting: Sendable {
 /// private to the blocking call, so exactly one thread — the caller — receives the value.
 @usableFromInline
 struct Handoff<Value>: @unchecked Sendable {
+    // @unchecked: one caller receives the value, once (see above); nothing else can reach it.
     @usableFromInline var value: Value
 
     @inlinable
