@@ -42,14 +42,15 @@ final class ExecutorThread: @unchecked Sendable {
     // Unchecked exclusivity: only the worker thread touches it (a dynamic check costs ~0.2 µs per wait).
     @exclusivity(unchecked) private var idleSpinWait = SpinWait()
     @exclusivity(unchecked) private var queue: [QueuedJob] = []
+    // Unchecked exclusivity on the lock-held state below: `lock` serialises every access.
     /// Jobs ever queued for the thread (not those run late, after it exited).
-    private var enqueuedJobs: UInt64 = 0
-    private var phase = Phase.notStarted
-    private var isIdle = false
+    @exclusivity(unchecked) private var enqueuedJobs: UInt64 = 0
+    @exclusivity(unchecked) private var phase = Phase.notStarted
+    @exclusivity(unchecked) private var isIdle = false
     /// Delayed jobs, waiting for their deadlines (see `enqueue(_:at:toleranceNanoseconds:)`).
-    private var timers = TimerHeap<UnownedJob>()
+    @exclusivity(unchecked) private var timers = TimerHeap<UnownedJob>()
     /// The task executor the jobs run on (the owning ``ThreadWorker``).
-    private var executor: UnownedTaskExecutor?
+    @exclusivity(unchecked) private var executor: UnownedTaskExecutor?
     private var osThread: OSThread?
 
     /// What the thread publishes around each job, for metrics and stall detection (see ``JobStamps``).

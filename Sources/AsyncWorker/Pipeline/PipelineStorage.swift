@@ -10,7 +10,8 @@
 final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     // @unchecked: `machine` is read and written only while `lock` is held.
     @usableFromInline let lock = ConditionLock(spinsWhenContended: true)
-    @usableFromInline var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
+    // Unchecked exclusivity: `lock` serialises every access (a dynamic check costs a TLS lookup per access).
+    @exclusivity(unchecked) @usableFromInline var machine: PipelineStateMachine<Input, Output>  // protected by `lock`
     @usableFromInline let monitor: PipelineMonitor
     @usableFromInline let domainNames: [String]
     private let shutdownOnce = ShutdownOnce<PipelineShutdownReport>()

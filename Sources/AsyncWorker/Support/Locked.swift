@@ -7,7 +7,8 @@
 final class Locked<Value>: @unchecked Sendable {
     // @unchecked: `value` is read and written only while `lock` is held.
     private let lock = ConditionLock()
-    private var value: Value  // protected by `lock`
+    // Unchecked exclusivity: `lock` serialises every access (a dynamic check costs a TLS lookup per access).
+    @exclusivity(unchecked) private var value: Value  // protected by `lock`
 
     init(_ value: Value) {
         self.value = value
