@@ -147,7 +147,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// delivers that value). Cancelling a resolved future changes nothing.
     @inlinable
     public func cancel() {
-        let task: Task<Void, Never>? = withState { state in
+        let task: Task<Void, any Error>? = withState { state in
             guard state.result == nil else { return nil }
             state.isCancelRequested = true
             return state.task
@@ -160,7 +160,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// Connects the future to its task, so ``cancel()`` can reach it. Called once, right after the task
     /// was created; a cancel requested before that is delivered now.
     @inlinable
-    func attach(_ task: Task<Void, Never>) {
+    func attach(_ task: Task<Void, any Error>) {
         let cancelNow: Bool = withState { state in
             // Already resolved: either the task finished (cancelling it is harmless) or the worker
             // abandoned it at shutdown (it must be cancelled).
@@ -175,7 +175,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// Waiters are woken and handlers run after the lock is released, on the calling thread.
     @inlinable @discardableResult
     func resolve(_ result: Result<T, any Error>, cancellingTask: Bool = false) -> Bool {
-        let resolved: (waiters: WaiterList, task: Task<Void, Never>?)? = withState { state in
+        let resolved: (waiters: WaiterList, task: Task<Void, any Error>?)? = withState { state in
             guard state.result == nil else { return nil }
             state.result = result
             defer {
@@ -253,7 +253,7 @@ extension TaskFuture {
         /// Blocked threads, awaiting tasks and handlers, in arrival order; emptied on resolution.
         @usableFromInline var waiters = WaiterList()
         /// The task to cancel; nil before ``attach(_:)`` and after resolution.
-        @usableFromInline var task: Task<Void, Never>?
+        @usableFromInline var task: Task<Void, any Error>?
         @usableFromInline var isCancelRequested = false
         /// Awaiting tasks cancelled before their continuation was registered.
         @usableFromInline var cancelledWaiterIDs: [UInt64] = []

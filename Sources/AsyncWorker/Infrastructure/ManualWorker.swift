@@ -95,7 +95,7 @@ public final class ManualWorker: Worker, TaskExecutor {
             return state.nextID
         }
         guard let id else { return TaskFuture(resolved: .failure(AsyncWorkerError.shutDown)) }
-        let task = Task(executorPreference: self) {
+        let task = Task(executorPreference: self) { () async throws in
             let result: Result<T, any Error>
             do {
                 result = .success(try await operation())
