@@ -175,6 +175,17 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     /// Waiters are woken and handlers run after the lock is released, on the calling thread.
     @inlinable @discardableResult
     func resolve(_ result: Result<T, any Error>, cancellingTask: Bool = false) -> Bool {
+        resolveTakingTask(result, cancellingTask: cancellingTask) != nil
+    }
+
+    /// ``resolve(_:cancellingTask:)`` that hands the caller the future's task handle, so the caller
+    /// decides where it is dropped (see `PendingRegistry`): `nil` if the future was already resolved,
+    /// `.some(nil)` if no task was attached.
+    @inlinable
+    func resolveTakingTask(
+        _ result: Result<T, any Error>,
+        cancellingTask: Bool = false
+    ) -> Task<Void, any Error>?? {
         let resolved: (waiters: WaiterList, task: Task<Void, any Error>?)? = withState { state in
             guard state.result == nil else { return nil }
             state.result = result
@@ -185,7 +196,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
             }
             return (state.waiters, state.task)
         }
-        guard let resolved else { return false }
+        guard let resolved else { return nil }
         if cancellingTask { resolved.task?.cancel() }
         resolved.waiters.inArrivalOrder { waiter in
             switch waiter {
@@ -194,7 +205,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
             case .handler(let handler): handler(result)
             }
         }
-        return true
+        return .some(resolved.task)
     }
 
     /// Waits until the future is resolved or `deadline` passes; `nil` means the deadline passed.

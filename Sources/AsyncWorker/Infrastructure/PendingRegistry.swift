@@ -9,6 +9,16 @@
 ///
 /// It keeps the worker's task counters too (``Totals``): under the lock it takes anyway, they cost
 /// nothing more.
+///
+/// **Where finished tasks are freed.** A task and its first allocator slab are allocated by the
+/// submitting thread. Dropped on the worker's thread, glibc's allocator frees them into the worker's
+/// per-thread cache until it is full and then into the submitter's arena under its lock, while the
+/// submitter, whose own cache stays empty, takes that same lock for every allocation: each task paid the
+/// allocator's slow path twice, and a collision put a thread to sleep (see `Benchmarks/RESULTS.md`). So
+/// the worker does not drop a finished task's handle: `unregister` retires it, and a later `register`
+/// hands every ``retiredBatch`` retired handles to its caller to drop, outside the lock. The memory goes
+/// back to a submitting thread's cache, where its next submissions find it. Only task handles wait
+/// there (a finished task holds no user value); futures, which hold results, are never kept back.
 @usableFromInline
 final class PendingRegistry: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
@@ -28,10 +38,22 @@ final class PendingRegistry: @unchecked Sendable {
     @exclusivity(unchecked) private var isClosed = false
     @exclusivity(unchecked) private var isDrainAwaited = false
     @exclusivity(unchecked) private var totals = Totals()
+    /// Handles of finished tasks, waiting for a submitting thread to drop them.
+    @exclusivity(unchecked) private var retired: [Task<Void, any Error>] = []
+    /// The batch a submitting thread is dropping: touched outside the lock only by that thread, while
+    /// `isReleasingRetired` is set (under the lock).
+    @exclusivity(unchecked) private var releasing: [Task<Void, any Error>] = []
+    @exclusivity(unchecked) private var isReleasingRetired = false
+
+    /// How many retired tasks a submitting thread drops at once: about glibc's per-thread cache of 7
+    /// chunks per size, so the next submissions take them from the cache.
+    static let retiredBatch = 8
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
         self.lowWaterMark = self.capacity - max(1, self.capacity / 8)
+        retired.reserveCapacity(2 * Self.retiredBatch)
+        releasing.reserveCapacity(2 * Self.retiredBatch)
     }
 
     /// Records `future` and returns its slot; fails with ``AsyncWorkerError/shutDown`` if the registry is
@@ -57,19 +79,45 @@ final class PendingRegistry: @unchecked Sendable {
         guard !isClosed else { return .failure(.shutDown) }
         count += 1
         totals.submitted += 1
-        if let slot = freeSlots.popLast() {
-            slots[slot] = future
-            return .success(slot)
+        let mustRelease = retired.count >= Self.retiredBatch && !isReleasingRetired
+        if mustRelease {
+            swap(&retired, &releasing)
+            isReleasingRetired = true
         }
-        slots.append(future)
-        return .success(slots.count - 1)
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slots[free] = future
+            slot = free
+        } else {
+            slots.append(future)
+            slot = slots.count - 1
+        }
+        if mustRelease { releaseRetired() }
+        return .success(slot)
+    }
+
+    /// Drops the batch of retired tasks this thread took, with the lock released. Called and returns
+    /// with the lock held.
+    private func releaseRetired() {
+        lock.unlock()
+        releasing.removeAll(keepingCapacity: true)
+        lock.lock()
+        isReleasingRetired = false
     }
 
     /// Forgets `future`, if it still holds `slot` (shutdown may have taken it already), and counts how
-    /// its task ended.
+    /// its task ended. `task`, the finished task's handle, is retired: a later `register` drops it (see
+    /// "Where finished tasks are freed").
     @usableFromInline
-    func unregister(slot: Int, _ future: any AbandonableFuture, failed: Bool, cancelled: Bool) {
+    func unregister(
+        slot: Int,
+        _ future: any AbandonableFuture,
+        retiring task: consuming Task<Void, any Error>?,
+        failed: Bool,
+        cancelled: Bool
+    ) {
         lock.lock()
+        if let task { retired.append(task) }
         guard slot < slots.count, let current = slots[slot], current === future else {
             lock.unlock()
             return
@@ -114,6 +162,7 @@ final class PendingRegistry: @unchecked Sendable {
             let pending = slots.compactMap { $0 }
             slots = []
             freeSlots = []
+            retired = []
             count = 0
             totals.completed += pending.count
             return pending

@@ -166,9 +166,9 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         } catch {
             result = .failure(error)
         }
-        future.resolve(result)
+        let task = future.resolveTakingTask(result) ?? nil
         let failed = if case .failure = result { true } else { false }
-        registry.unregister(slot: slot, future, failed: failed, cancelled: Task.isCancelled)
+        registry.unregister(slot: slot, future, retiring: task, failed: failed, cancelled: Task.isCancelled)
     }
 
     // MARK: Metrics and stall detection
