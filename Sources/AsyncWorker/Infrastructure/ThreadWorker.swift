@@ -149,9 +149,10 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     }
 
     /// The body of every submitted task: records its start, runs the operation, resolves the future and
-    /// counts the outcome.
+    /// counts the outcome. `nonisolated(nonsending)`: it runs where the task's closure runs, with no
+    /// executor check on entry (see ``PipelineStages/run``).
     @inlinable
-    static func run<T: Sendable>(
+    nonisolated(nonsending) static func run<T: Sendable>(
         _ operation: () async throws -> T,
         _ future: TaskFuture<T>,
         _ registry: PendingRegistry,
