@@ -81,7 +81,10 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
     /// One attempt; with a timeout, the attempt races a sleep in a task group (both children run on the
     /// message's worker) and the loser is cancelled.
     @inlinable
-    nonisolated(nonsending) static func attemptOnce<D: AsyncDomain>(_ domain: D, _ input: D.Input) async throws -> D.Output {
+    nonisolated(nonsending) static func attemptOnce<D: AsyncDomain>(
+        _ domain: D,
+        _ input: D.Input
+    ) async throws -> D.Output {
         // A huge timeout means no limit (and `Task.sleep` would trap on it).
         guard let timeout = domain.timeout, timeout < Deadline.longestTimeout else {
             return try await domain.execute(input)
