@@ -3,7 +3,9 @@
 // run with N from a run with 2N, so start-up and warm-up cancel).
 //
 // Kinds: `blocking` (`runAsyncTask { 1 }`), `fireforget` (`runAsyncTask(fireAndForget:)`), `post`
-// (`Pipeline.post` through one trivial domain). Fire-and-forget tasks and posts go in chunks of
+// (`Pipeline.post` through one trivial domain), and `stream` (N fire-and-forget tasks without pause, then
+// the last one awaited: the benchmark's pattern, for profiling with `perf`; not in the cost check, whose
+// count would depend on timing). Fire-and-forget tasks and posts go in chunks of
 // `costChunk`, each chunk awaited through its last future, so the worker's queue never grows past its
 // reserved capacity and every run takes the same path whatever the timing.
 
@@ -16,6 +18,7 @@ enum CostKind: String, CaseIterable {
     case blocking
     case fireforget
     case post
+    case stream
 }
 
 /// Runs `count` operations of `kind` after a warm-up of `costChunk * 4`, on a plain thread: a wait on
@@ -48,6 +51,10 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
             _ = try last?.result()
         }
         pipeline.shutdown(timeout: .seconds(10))
+    case .stream:
+        var last: TaskFuture<Int>?
+        for _ in 0..<(warmUp + count) { last = runAsyncTask(fireAndForget: { 1 }) }
+        _ = try last?.result()
     }
 }
 

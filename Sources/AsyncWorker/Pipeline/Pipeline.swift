@@ -365,10 +365,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         // Runs once the future is resolved, whoever resolved it: settles the message if its task never
         // did (the worker refused or abandoned it) and frees the slot.
         future.onComplete { result in
-            storage.settle(id, result, failedStage: nil)
-            tracker?.record(result)
-            storage.release(id)
-            tracker?.noteReleased()
+            storage.finish(id, result, tracker: tracker)
         }
         return .success(future)
     }

@@ -94,6 +94,38 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
     @discardableResult
     func settle(_ id: UInt64, _ result: Result<Output, any Error>, failedStage: Int?) -> Bool {
         guard let settlement = lock.withLock({ machine.settle(id, result) }) else { return false }
+        announce(settlement, result, failedStage: failedStage)
+        return true
+    }
+
+    /// Ends message `id` once its future is resolved with `result`: settles it if nothing did (its task
+    /// never ran), lets `tracker` count it, then frees its slot. When the task settled it and no tracker
+    /// counts it (the common case), that is one lock acquisition.
+    @inlinable
+    func finish(_ id: UInt64, _ result: Result<Output, any Error>, tracker: RunTracker?) {
+        lock.lock()
+        let settlement = machine.settle(id, result)
+        if settlement == nil && tracker == nil {
+            let mustWake = machine.release(id)
+            lock.unlock()
+            if mustWake { lock.broadcast() }
+            return
+        }
+        lock.unlock()
+        if let settlement { announce(settlement, result, failedStage: nil) }
+        tracker?.record(result)
+        release(id)
+        tracker?.noteReleased()
+    }
+
+    /// Counts a settled message in the monitor and tells the subscribers, on the calling thread, with no
+    /// lock held.
+    @inlinable
+    func announce(
+        _ settlement: PipelineStateMachine<Input, Output>.Settlement,
+        _ result: Result<Output, any Error>,
+        failedStage: Int?
+    ) {
         switch result {
         case .success(let output):
             monitor.recordRun(succeeded: true)
@@ -108,7 +140,6 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
             )
             for handler in settlement.failureHandlers { handler(failure) }
         }
-        return true
     }
 
     /// Frees the slot of message `id`, whose future is resolved, waking whoever waits for one.
