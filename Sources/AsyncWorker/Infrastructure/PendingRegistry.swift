@@ -22,7 +22,8 @@
 @usableFromInline
 final class PendingRegistry: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `lock` is held.
-    private let lock = ConditionLock()
+    /// Adaptive: a submitter and the worker take it in turn for every task (see ``ConditionLock/init(spinsWhenContended:)``).
+    private let lock = ConditionLock(spinsWhenContended: true)
     /// The most futures pending at once before submitters wait.
     let capacity: Int
     /// Waiting submitters are woken when the count falls to this (7/8 of `capacity`), all at once:
