@@ -49,6 +49,9 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
 
     /// Runs one domain — each attempt timed and recorded, retried as its ``AsyncDomain/retryPolicy``
     /// says, bounded by its ``AsyncDomain/timeout`` — and tags the final error with the domain's index.
+    ///
+    /// The first attempt is all most messages need; the retry loop is a separate function, so this one's
+    /// async frame stays small (every message's task allocates the frames of its domains in turn).
     @inlinable
     nonisolated(nonsending) static func measure<D: AsyncDomain>(
         _ domain: D,
@@ -56,24 +59,45 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         index: Int,
         _ monitor: PipelineMonitor
     ) async throws -> D.Output {
+        let start = ContinuousClock.now
+        do {
+            let output = try await attemptOnce(domain, input)
+            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
+            return output
+        } catch {
+            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
+            return try await retry(domain, input, index: index, monitor, after: error)
+        }
+    }
+
+    /// The attempts after a failed first one, as the domain's ``AsyncDomain/retryPolicy`` says.
+    @inlinable
+    nonisolated(nonsending) static func retry<D: AsyncDomain>(
+        _ domain: D,
+        _ input: D.Input,
+        index: Int,
+        _ monitor: PipelineMonitor,
+        after firstError: any Error
+    ) async throws -> D.Output {
+        let policy = domain.retryPolicy
         var attempt = 1
+        var error = firstError
         while true {
+            guard policy.shouldRetry(after: error, attempt: attempt), !Task.isCancelled else {
+                throw StageFailure(stage: index, error: error)
+            }
+            attempt += 1
+            monitor.recordRetry(index)
+            // Cancellation (send timeout, shutdown) ends the wait, and the message, with CancellationError.
+            try await Task.sleep(for: policy.backoff(beforeAttempt: attempt, unit: Double.random(in: 0..<1)))
             let start = ContinuousClock.now
             do {
                 let output = try await attemptOnce(domain, input)
                 monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
                 return output
-            } catch {
-                monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
-                // Only a failure needs the policy: the success path reads nothing more per call.
-                let policy = domain.retryPolicy
-                guard policy.shouldRetry(after: error, attempt: attempt), !Task.isCancelled else {
-                    throw StageFailure(stage: index, error: error)
-                }
-                attempt += 1
-                monitor.recordRetry(index)
-                // Cancellation (send timeout, shutdown) ends the wait, and the message, with CancellationError.
-                try await Task.sleep(for: policy.backoff(beforeAttempt: attempt, unit: Double.random(in: 0..<1)))
+            } catch let failure {
+                monitor.recordDomain(index, duration: ContinuousClock.now - start, error: failure)
+                error = failure
             }
         }
     }
