@@ -19,6 +19,8 @@ enum CostKind: String, CaseIterable {
     case fireforget
     case post
     case stream
+    /// `execute { 1 }` on a worker created with `callerRunsWhenIdle: true` (for profiling).
+    case callerRuns = "caller-runs"
 }
 
 /// Runs `count` operations of `kind` after a warm-up of `costChunk * 4`, on a plain thread: a wait on
@@ -51,6 +53,11 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
             _ = try last?.result()
         }
         pipeline.shutdown(timeout: .seconds(10))
+    case .callerRuns:
+        let worker = ThreadWorker(name: "cost-caller-runs", callerRunsWhenIdle: true)
+        let dispatcher = TaskDispatcher(worker: worker)
+        for _ in 0..<(warmUp + count) { _ = try dispatcher.execute { 1 } }
+        worker.shutdown(timeout: .seconds(10))
     case .stream:
         var last: TaskFuture<Int>?
         for _ in 0..<(warmUp + count) { last = runAsyncTask(fireAndForget: { 1 }) }

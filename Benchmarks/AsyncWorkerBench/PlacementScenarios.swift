@@ -113,6 +113,10 @@ func runRoundTripScenario(_ config: BenchConfig, _ report: Report) throws {
 private func roundTrip(in placement: Placement, calls: Int, _ config: BenchConfig, _ report: Report) throws {
     let sampler = LatencySampler(capacity: calls)
     let inlineExecutor = InlineTaskExecutor()
+    // The opt-in mode: a blocking caller runs its task's first job itself while the worker is idle.
+    let callerRunsWorker = ThreadWorker(name: "bench-caller-runs", callerRunsWhenIdle: true)
+    defer { callerRunsWorker.shutdown(timeout: .seconds(5)) }
+    let callerRuns = TaskDispatcher(worker: callerRunsWorker)
     let inlineRuns = AtomicCounter()
     // The ping-pong (two kernel wake-ups) only where it is cheap to show: on a slow-waking VM it takes
     // 40-50 µs per round trip.
@@ -126,11 +130,13 @@ private func roundTrip(in placement: Placement, calls: Int, _ config: BenchConfi
     _ = sampler.measure(calls: warmUp) { _ = naiveBridge { 1 } }
     _ = sampler.measure(calls: warmUp) { runInlineTask(on: inlineExecutor, counting: inlineRuns) }
     _ = try sampler.measure(calls: warmUp) { _ = try runAsyncTask { 1 } }
+    _ = try sampler.measure(calls: warmUp) { _ = try callerRuns.execute { 1 } }
 
     var pingPongRuns: [RunLatency] = []
     var naiveRuns: [RunLatency] = []
     var floorRuns: [RunLatency] = []
     var workerRuns: [RunLatency] = []
+    var callerRunsRuns: [RunLatency] = []
     for round in 1...config.rounds {
         progress("round trip, \(placement.rawValue): round \(round)/\(config.rounds)")
         if let pingPong {
@@ -143,6 +149,9 @@ private func roundTrip(in placement: Placement, calls: Int, _ config: BenchConfi
             }
         )
         workerRuns.append(try measureRoundTrip(sampler, calls: calls, placement) { _ = try runAsyncTask { 1 } })
+        callerRunsRuns.append(
+            try measureRoundTrip(sampler, calls: calls, placement) { _ = try callerRuns.execute { 1 } }
+        )
     }
     let idle = try idleWorkerCPU(config, placement)
     if let pingPong, let partner { pingPong.stop(partner) }
@@ -154,6 +163,7 @@ private func roundTrip(in placement: Placement, calls: Int, _ config: BenchConfi
         ("naive bridge (Task.detached + semaphore)", naiveRuns),
         ("task floor (inline executor, no hop)", floorRuns),
         ("AsyncWorker runAsyncTask { 1 }", workerRuns),
+        ("AsyncWorker, callerRunsWhenIdle: execute { 1 }", callerRunsRuns),
     ]
     for (name, runs) in contenders {
         report.add("\(name): p50", runs.map(\.p50), .nanoseconds)
@@ -181,8 +191,14 @@ private func roundTrip(in placement: Placement, calls: Int, _ config: BenchConfi
     )
     report.addRatio("AsyncWorker / task floor: p50", workerRuns.map(\.p50), over: floorRuns.map(\.p50))
     report.addRatio("AsyncWorker / task floor: mean", workerRuns.map(\.mean), over: floorRuns.map(\.mean))
+    // The opt-in mode, for information (the goals judge the default, strict-affinity worker).
+    report.addRatio("callerRunsWhenIdle / naive: p50", callerRunsRuns.map(\.p50), over: naiveRuns.map(\.p50))
+    report.addRatio("callerRunsWhenIdle / naive: p99", callerRunsRuns.map(\.p99), over: naiveRuns.map(\.p99))
+    report.addRatio("callerRunsWhenIdle / task floor: p50", callerRunsRuns.map(\.p50), over: floorRuns.map(\.p50))
     // The spread is one figure per run (max over min of the rounds' p50), shown as a one-sample row.
-    for (name, runs) in [("naive bridge", naiveRuns), ("AsyncWorker", workerRuns)] {
+    for (name, runs) in [
+        ("naive bridge", naiveRuns), ("AsyncWorker", workerRuns), ("callerRunsWhenIdle", callerRunsRuns),
+    ] {
         let p50s = runs.map(\.p50)
         report.add(
             "\(name): spread of p50 over rounds (max / min)",

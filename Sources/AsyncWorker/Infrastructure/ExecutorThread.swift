@@ -18,8 +18,8 @@ import Synchronization
 /// ``JobStamps``). Only the thread writes them.
 @usableFromInline
 final class ExecutorThread: @unchecked Sendable {
-    // @unchecked: `queue`, `timers`, `phase`, `isIdle`, `executor` and `enqueuedJobs` are read and written only
-    // while `lock` is held (the thread reads `executor` once, under the lock, before running anything);
+    // @unchecked: `queue`, `timers`, `phase`, `isIdle`, `isBorrowed`, `isRunningJobs`, `waitsForBorrow`,
+    // `executor` and `enqueuedJobs` are read and written only while `lock` is held (the thread reads `executor` once, under the lock, before running anything);
     // `osThread` is written by `start()` and taken by `join(until:)` or `detach()`, under `lock`;
     // `idleSpinWait` is read and written only by the thread itself.
     enum Phase {
@@ -47,6 +47,12 @@ final class ExecutorThread: @unchecked Sendable {
     @exclusivity(unchecked) private var enqueuedJobs: UInt64 = 0
     @exclusivity(unchecked) private var phase = Phase.notStarted
     @exclusivity(unchecked) private var isIdle = false
+    /// A caller runs a job in the thread's place (``runInline(_:)``): the thread runs nothing meanwhile.
+    @exclusivity(unchecked) private var isBorrowed = false
+    /// The thread is running jobs or timers, with the lock released.
+    @exclusivity(unchecked) private var isRunningJobs = false
+    /// The thread waits for a borrowing caller to finish.
+    @exclusivity(unchecked) private var waitsForBorrow = false
     /// Delayed jobs, waiting for their deadlines (see `enqueue(_:at:toleranceNanoseconds:)`).
     @exclusivity(unchecked) private var timers = TimerHeap<UnownedJob>()
     /// The task executor the jobs run on (the owning ``ThreadWorker``).
@@ -113,6 +119,37 @@ final class ExecutorThread: @unchecked Sendable {
             lock.unlock()
             runLate(job, executor: executor)
         }
+    }
+
+    /// Runs `job` at once on the calling thread, in this thread's place, if the thread has nothing to run:
+    /// it is running, idle (polling or asleep), with an empty queue and no other caller in its place.
+    /// Returns `false`, having run nothing, otherwise.
+    ///
+    /// While the job runs, the thread runs nothing (jobs queued meanwhile wait, as behind any job), and
+    /// ``identity`` counts the caller as this thread, so isolation checks pass and a blocking call on
+    /// the same worker throws `wouldDeadlock` as on the thread itself. Stall detection does not see the
+    /// job (its stamps are the thread's own).
+    func runInline(_ job: UnownedJob) -> Bool {
+        lock.lock()
+        guard phase == .running, !isRunningJobs, !isBorrowed, queue.isEmpty, let executor else {
+            lock.unlock()
+            return false
+        }
+        isBorrowed = true
+        lock.unlock()
+        identity.beginBorrowing()
+        job.runSynchronously(on: executor)
+        identity.endBorrowing()
+        lock.lock()
+        isBorrowed = false
+        var mustWake = waitsForBorrow
+        if isIdle && !queue.isEmpty {
+            isIdle = false
+            mustWake = true
+        }
+        lock.unlock()
+        if mustWake { lock.signal() }
+        return true
     }
 
     /// Asks the thread to exit once its queue is empty. Does not wait.
@@ -183,6 +220,13 @@ final class ExecutorThread: @unchecked Sendable {
         var isStamped = false
         lock.lock()
         while true {
+            if isBorrowed {
+                // A caller runs a job in this thread's place (see `runInline`): wait until it is done.
+                waitsForBorrow = true
+                lock.waitPlainly()
+                waitsForBorrow = false
+                continue
+            }
             if !timers.isEmpty { runDueTimers() }
             if queue.isEmpty {
                 if phase == .stopping {
@@ -200,6 +244,7 @@ final class ExecutorThread: @unchecked Sendable {
             }
             swap(&batch, &queue)
             hasQueuedJobs.store(false, ordering: .relaxed)
+            isRunningJobs = true
             lock.unlock()
             // As task-executor jobs, not isolated to the worker's serial executor: isolated, every call
             // to a nonisolated async function would count as an executor switch and go back through
@@ -235,6 +280,7 @@ final class ExecutorThread: @unchecked Sendable {
                 batch.removeAll(keepingCapacity: true)
             }
             lock.lock()
+            isRunningJobs = false
         }
         let strandedTimers = timers.removeAll()
         lock.unlock()
@@ -389,11 +435,13 @@ extension ExecutorThread {
         guard let first = timers.popDue(now: now) else { return }
         var due = [first]
         while let entry = timers.popDue(now: now) { due.append(entry) }
+        isRunningJobs = true
         lock.unlock()
         for entry in due {
             entry.runSynchronously(on: Self.timerJobExecutor)
         }
         lock.lock()
+        isRunningJobs = false
     }
 
     /// The task executor delayed jobs run on (see ``runDueTimers()``).

@@ -67,7 +67,7 @@ public final class TaskDispatcher: Dispatcher {
         // hand-off box may carry a non-Sendable value (see `Handoff`).
         let future = worker.submit(
             { Handoff(try await operation()) },
-            submission.waitingForRoom(until: deadline)
+            submission.waitingForRoom(until: deadline).waitingForResult()
         )
         // Off the critical path: the worker is starting the operation meanwhile.
         diagnostics.reportIfReporting(submission)

@@ -35,6 +35,12 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     private let stallMonitor = Locked<StallMonitor?>(nil)
     /// Mirrors `lifecycle == .running`, so the submit path skips the mutex while the worker runs.
     @usableFromInline let runningFlag = Atomic<Bool>(false)
+    /// Whether a blocking caller may run its task's first job itself while the worker is idle (see
+    /// ``init(name:maxPendingTasks:callerRunsWhenIdle:)``).
+    public let callerRunsWhenIdle: Bool
+    /// The worker whose next job the calling thread asks to run itself: set by a blocking submission
+    /// (with ``callerRunsWhenIdle``) around the creation of its task, taken by ``enqueue(_:)``.
+    private static let inlineRequest = ThreadLocal<ExecutorThread>()
 
     /// How long shutdown waits, after the drain deadline, for cancelled tasks to unwind and the thread to
     /// exit before it reports the thread as still busy.
@@ -52,8 +58,26 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     ///     of them have finished before it starts another: a producer that outruns the worker is held
     ///     back instead of growing memory without bound. Submissions from the worker's own thread never
     ///     wait. Values below 1 count as 1.
-    public init(name: String, maxPendingTasks: Int = ThreadWorker.defaultMaxPendingTasks) {
+    ///   - callerRunsWhenIdle: Lets a blocking call (``TaskDispatcher/execute(_:timeout:_:)`` and the
+    ///     `execute` forms built on it) run its task's first job on the calling thread when the worker's
+    ///     thread is idle, the way Swift actors run on whichever thread calls them: no hand-off, no
+    ///     wake-up, and an operation that does not suspend runs start to finish on the caller (a round
+    ///     trip close to the cost of creating the task). Serial execution is kept: while the caller
+    ///     runs the job the worker's thread runs nothing, isolation checks pass, and a blocking call on
+    ///     this worker from inside throws ``AsyncWorkerError/wouldDeadlock``. What it gives up: the
+    ///     operation is not always on the worker's thread (`Thread.current`, thread-local state and
+    ///     thread-affine C libraries see the caller's thread), the timeout cannot end the wait during
+    ///     that first job (a synchronous stretch of it runs to its first suspension), and stall
+    ///     detection does not see the job. Jobs after the first suspension run on the worker's thread.
+    ///     Fire-and-forget submissions never run on the caller. `false` (the default) keeps strict
+    ///     thread affinity.
+    public init(
+        name: String,
+        maxPendingTasks: Int = ThreadWorker.defaultMaxPendingTasks,
+        callerRunsWhenIdle: Bool = false
+    ) {
         self.name = name
+        self.callerRunsWhenIdle = callerRunsWhenIdle
         self.thread = ExecutorThread(name: name)
         self.registry = PendingRegistry(capacity: maxPendingTasks)
     }
@@ -139,6 +163,13 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             task = Task(executorPreference: tag) { () async throws in
                 await Self.run(operation, future, registry, slot, counters, submittedAt)
             }
+        } else if callerRunsWhenIdle && submission.waitsForResult && !thread.identity.isCurrent {
+            // The first job may run right here, inside the task's creation (see `enqueue`).
+            requestInlineRun()
+            task = Task(executorPreference: self) { () async throws in
+                await Self.run(operation, future, registry, slot, counters, submittedAt)
+            }
+            withdrawInlineRequest()
         } else {
             task = Task(executorPreference: self) { () async throws in
                 await Self.run(operation, future, registry, slot, counters, submittedAt)
@@ -146,6 +177,18 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         }
         future.attach(task)
         return future
+    }
+
+    /// Asks ``enqueue(_:)`` to run the next job on the calling thread (see ``callerRunsWhenIdle``).
+    @usableFromInline
+    func requestInlineRun() {
+        Self.inlineRequest.currentValue = thread
+    }
+
+    /// Withdraws a request ``enqueue(_:)`` did not take.
+    @usableFromInline
+    func withdrawInlineRequest() {
+        Self.inlineRequest.currentValue = nil
     }
 
     /// The body of every submitted task: records its start, runs the operation, resolves the future and
@@ -332,6 +375,11 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// first call. If the thread cannot start, the job runs on the fallback queue.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        if callerRunsWhenIdle, let requested = Self.inlineRequest.currentValue, requested === thread {
+            // The first job of a task a blocking caller is creating: run it here if the thread is idle.
+            Self.inlineRequest.currentValue = nil
+            if thread.runInline(job) { return }
+        }
         if !runningFlag.load(ordering: .acquiring) {
             do {
                 try start()
