@@ -20,6 +20,10 @@ public final class TaskDispatcher: Dispatcher {
     /// The worker's timeout counter, when it keeps one (``ThreadWorker/metrics()`` counts the blocking
     /// calls that timed out). Looked up once; used only on the timeout path.
     @usableFromInline let timeoutCounter: (any TimeoutCounting)?
+    /// `worker` when it is a ``ThreadWorker``: calls go through it directly, specialised for their value
+    /// type in client code. Through the existential, `submit` runs unspecialised and looks up generic
+    /// metadata at run time (measured on `Pipeline.post`: 15 lookups per call, 18% of its instructions).
+    @usableFromInline let threadWorker: ThreadWorker?
 
     /// Creates a dispatcher over `worker` (started on first use if it is not running yet).
     /// - Parameters:
@@ -28,6 +32,7 @@ public final class TaskDispatcher: Dispatcher {
     ///     process-wide ``BlockingCallDiagnostics/shared``.
     public init(worker: some Worker, diagnostics: BlockingCallDiagnostics = .shared) {
         self.worker = worker
+        self.threadWorker = worker as? ThreadWorker
         self.timeoutCounter = worker as? any TimeoutCounting
         self.diagnostics = diagnostics
     }
@@ -43,7 +48,8 @@ public final class TaskDispatcher: Dispatcher {
         timeout: Duration?,
         _ submission: Submission
     ) throws -> sending T {
-        try execute(on: worker, operation, timeout: timeout, submission)
+        if let threadWorker { return try execute(on: threadWorker, operation, timeout: timeout, submission) }
+        return try execute(on: worker, operation, timeout: timeout, submission)
     }
 
     /// The body of ``execute(_:timeout:_:)``, generic over the worker: called with a worker whose type is
@@ -88,7 +94,8 @@ public final class TaskDispatcher: Dispatcher {
         _ operation: sending @escaping () async throws -> T,
         _ submission: Submission
     ) -> TaskFuture<T> {
-        worker.submit(operation, submission)
+        if let threadWorker { return threadWorker.submit(operation, submission) }
+        return worker.submit(operation, submission)
     }
 
     /// ``executeAsync(_:_:)`` on a worker whose type is known statically; see ``execute(on:_:timeout:_:)``.
