@@ -84,6 +84,10 @@ final class PendingRegistry: @unchecked Sendable {
         if mustRelease {
             swap(&retired, &releasing)
             isReleasingRetired = true
+        } else if retired.count >= 8 * Self.retiredBatch {
+            // The thread dropping a batch is held up (descheduled, say): drop these here, under the lock,
+            // rather than let finished tasks pile up.
+            retired.removeAll(keepingCapacity: true)
         }
         let slot: Int
         if let free = freeSlots.popLast() {
@@ -180,6 +184,9 @@ final class PendingRegistry: @unchecked Sendable {
 
     /// The number of pending futures.
     var pendingCount: Int { lock.withLock { count } }
+
+    /// Finished tasks waiting for a submitting thread to drop them (for tests).
+    var retiredCount: Int { lock.withLock { retired.count } }
 
     /// The counters, and the number of pending futures, read together.
     func readTotals() -> (totals: Totals, pending: Int) {
