@@ -46,8 +46,9 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
     /// exit before it reports the thread as still busy.
     static let joinGracePeriod: Duration = .seconds(1)
 
-    /// The default for ``init(name:maxPendingTasks:)``: 16,384 pending tasks. A pending task with its
-    /// future costs about 1.5 KiB (measured), so a producer that outruns the worker holds about 25 MiB.
+    /// The default for ``init(name:maxPendingTasks:callerRunsWhenIdle:)``: 16,384 pending tasks. A
+    /// pending task with its future costs about 1.5 KiB (measured), so a producer that outruns the worker
+    /// holds about 25 MiB.
     public static let defaultMaxPendingTasks = 16_384
 
     /// Creates a worker; its thread starts on ``start()`` or on the first submission.
