@@ -19,7 +19,8 @@ import Synchronization
 @usableFromInline
 final class ExecutorThread: @unchecked Sendable {
     // @unchecked: `queue`, `timers`, `phase`, `isIdle`, `isBorrowed`, `isRunningJobs`, `waitsForBorrow`,
-    // `executor` and `enqueuedJobs` are read and written only while `lock` is held (the thread reads `executor` once, under the lock, before running anything);
+    // `executor` and `enqueuedJobs` are read and written only while `lock` is held (the thread reads
+    // `executor` once, under the lock, before running anything);
     // `osThread` is written by `start()` and taken by `join(until:)` or `detach()`, under `lock`;
     // `idleSpinWait` is read and written only by the thread itself.
     enum Phase {
