@@ -102,8 +102,9 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    /// One attempt; with a timeout, the attempt races a sleep in a task group (both children run on the
-    /// message's worker) and the loser is cancelled.
+    /// One attempt; with a timeout, the attempt races a sleep (see ``attempt(_:_:within:)``). Without one
+    /// (the common case) it is a plain call, kept apart from the task-group race so that its async frame
+    /// stays small.
     @inlinable
     nonisolated(nonsending) static func attemptOnce<D: AsyncDomain>(
         _ domain: D,
@@ -113,7 +114,18 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         guard let timeout = domain.timeout, timeout < Deadline.longestTimeout else {
             return try await domain.execute(input)
         }
-        return try await withThrowingTaskGroup(of: D.Output.self) { group in
+        return try await attempt(domain, input, within: timeout)
+    }
+
+    /// One attempt racing a sleep of `timeout` in a task group (both children run on the message's
+    /// worker); the loser is cancelled.
+    @inlinable
+    nonisolated(nonsending) static func attempt<D: AsyncDomain>(
+        _ domain: D,
+        _ input: D.Input,
+        within timeout: Duration
+    ) async throws -> D.Output {
+        try await withThrowingTaskGroup(of: D.Output.self) { group in
             group.addTask { try await domain.execute(input) }
             group.addTask {
                 try await Task.sleep(for: timeout)
