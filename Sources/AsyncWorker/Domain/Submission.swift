@@ -15,13 +15,13 @@ public struct Submission: Sendable {
     public let line: UInt
     /// When a submission that has to wait for room (a ``ThreadWorker`` at its `maxPendingTasks`) gives
     /// up: the future is then already failed with ``AsyncWorkerError/timedOut`` and nothing started.
-    @usableFromInline let roomDeadline: Deadline
+    @usableFromInline var roomDeadline: Deadline
     /// The API the user called, as spelled in diagnostics (`"runAsyncTask(timeout:_:)"`); empty when
     /// unknown.
     @usableFromInline let api: StaticString
     /// The submitter blocks until the work is done, so a worker that allows it may run the work's first
     /// job on the submitting thread (see ``ThreadWorker/init(name:maxPendingTasks:callerRunsWhenIdle:)``).
-    @usableFromInline let waitsForResult: Bool
+    @usableFromInline var waitsForResult = false
 
     /// A submission made at `fileID:line` (by default: where this initialiser is called).
     ///
@@ -36,40 +36,30 @@ public struct Submission: Sendable {
         self.line = line
         self.roomDeadline = Deadline.after(roomTimeout)
         self.api = ""
-        self.waitsForResult = false
     }
 
     @inlinable
-    init(
-        fileID: StaticString,
-        line: UInt,
-        roomDeadline: Deadline = .never,
-        api: StaticString = "",
-        waitsForResult: Bool = false
-    ) {
+    init(fileID: StaticString, line: UInt, roomDeadline: Deadline = .never, api: StaticString = "") {
         self.fileID = fileID
         self.line = line
         self.roomDeadline = roomDeadline
         self.api = api
-        self.waitsForResult = waitsForResult
     }
 
     /// This submission with its wait for room ending at `deadline` at the latest.
     @inlinable
     func waitingForRoom(until deadline: Deadline) -> Submission {
-        Submission(
-            fileID: fileID,
-            line: line,
-            roomDeadline: min(roomDeadline, deadline),
-            api: api,
-            waitsForResult: waitsForResult
-        )
+        var copy = self
+        copy.roomDeadline = min(roomDeadline, deadline)
+        return copy
     }
 
     /// This submission marked as made by a caller that blocks until the work is done.
     @inlinable
     func waitingForResult() -> Submission {
-        Submission(fileID: fileID, line: line, roomDeadline: roomDeadline, api: api, waitsForResult: true)
+        var copy = self
+        copy.waitsForResult = true
+        return copy
     }
 
     /// `"App/main.swift:42"`, or `nil` when the site is unknown.

@@ -21,7 +21,8 @@
 /// there (a finished task holds no user value); futures, which hold results, are never kept back.
 @usableFromInline
 final class PendingRegistry: @unchecked Sendable {
-    // @unchecked: every `var` below is read and written only while `lock` is held.
+    // @unchecked: every `var` below is read and written only while `lock` is held, except `releasing`,
+    // which only the thread that set `isReleasingRetired` (under the lock) empties, outside it.
     /// Adaptive: a submitter and the worker take it in turn for every task (see ``ConditionLock/init(spinsWhenContended:)``).
     private let lock = ConditionLock(spinsWhenContended: true)
     /// The most futures pending at once before submitters wait.

@@ -141,8 +141,9 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             }
         }
         let future = TaskFuture<T>(owner: thread.identity)
+        let onOwnThread = thread.identity.isCurrent
         let slot: Int
-        switch registry.register(future, mayWait: !thread.identity.isCurrent, until: submission.roomDeadline) {
+        switch registry.register(future, mayWait: !onOwnThread, until: submission.roomDeadline) {
         case .success(let registered):
             slot = registered
         case .failure(let error):
@@ -164,17 +165,15 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
             task = Task(executorPreference: tag) { () async throws in
                 await Self.run(operation, future, registry, slot, counters, submittedAt)
             }
-        } else if callerRunsWhenIdle && submission.waitsForResult && !thread.identity.isCurrent {
-            // The first job may run right here, inside the task's creation (see `enqueue`).
-            requestInlineRun()
-            task = Task(executorPreference: self) { () async throws in
-                await Self.run(operation, future, registry, slot, counters, submittedAt)
-            }
-            withdrawInlineRequest()
         } else {
+            // With `callerRunsWhenIdle`, a blocking caller's first job may run right here, inside the
+            // task's creation (see `enqueue`).
+            let mayRunHere = callerRunsWhenIdle && submission.waitsForResult && !onOwnThread
+            if mayRunHere { requestInlineRun() }
             task = Task(executorPreference: self) { () async throws in
                 await Self.run(operation, future, registry, slot, counters, submittedAt)
             }
+            if mayRunHere { withdrawInlineRequest() }
         }
         future.attach(task)
         return future

@@ -53,11 +53,9 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// The worker the pipeline was given, `nil` for the shared one: what ``then(_:)`` passes on.
     let givenWorker: (any Worker)?
     @usableFromInline let worker: any Worker
-    /// `worker` when it is a ``ThreadWorker`` (the shared one included): ``start(_:slotDeadline:_:tracker:)``
-    /// submits through it directly, so the message path is specialised for `Output` in client code. Through
-    /// the existential, `submit` runs unspecialised and looks up generic metadata at run time (15 lookups
-    /// per message, 18% of a `post`'s instructions, measured under callgrind).
-    @usableFromInline let threadWorker: ThreadWorker?
+    /// Submits the messages' tasks to `worker`: through it, a ``ThreadWorker`` (the shared one included)
+    /// gets them specialised for `Output` in client code (see ``TaskDispatcher``).
+    @usableFromInline let dispatcher: TaskDispatcher
     @usableFromInline let storage: PipelineStorage<Input, Output>
 
     /// A pipeline of one domain; add more with ``then(_:)``.
@@ -108,7 +106,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         self.stages = stages
         self.givenWorker = worker
         self.worker = worker ?? sharedDispatcher.worker
-        self.threadWorker = self.worker as? ThreadWorker
+        self.dispatcher = TaskDispatcher(worker: self.worker)
         self.maxInFlight = max(1, maxInFlight)
         self.monitor = PipelineMonitor(domainNames: stages.names, windowSize: monitorWindow)
         self.storage = PipelineStorage(maxInFlight: self.maxInFlight, monitor: monitor)
@@ -354,13 +352,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
             return try result.get()
         }
         // The slot's deadline bounds the wait for room on a full worker too.
-        let submission = call.waitingForRoom(until: slotDeadline)
-        let future =
-            if let threadWorker {
-                threadWorker.submit(body, submission)
-            } else {
-                worker.submit(body, submission)
-            }
+        let future = dispatcher.executeAsync(body, call.waitingForRoom(until: slotDeadline))
         storage.attach(future, to: id)
         // Runs once the future is resolved, whoever resolved it: settles the message if its task never
         // did (the worker refused or abandoned it) and frees the slot.

@@ -59,6 +59,21 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         index: Int,
         _ monitor: PipelineMonitor
     ) async throws -> D.Output {
+        do {
+            return try await recordedAttempt(domain, input, index: index, monitor)
+        } catch {
+            return try await retry(domain, input, index: index, monitor, after: error)
+        }
+    }
+
+    /// One attempt, timed and recorded in `monitor` whatever its outcome.
+    @inlinable
+    nonisolated(nonsending) static func recordedAttempt<D: AsyncDomain>(
+        _ domain: D,
+        _ input: D.Input,
+        index: Int,
+        _ monitor: PipelineMonitor
+    ) async throws -> D.Output {
         let start = ContinuousClock.now
         do {
             let output = try await attemptOnce(domain, input)
@@ -66,7 +81,7 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
             return output
         } catch {
             monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
-            return try await retry(domain, input, index: index, monitor, after: error)
+            throw error
         }
     }
 
@@ -90,13 +105,9 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
             monitor.recordRetry(index)
             // Cancellation (send timeout, shutdown) ends the wait, and the message, with CancellationError.
             try await Task.sleep(for: policy.backoff(beforeAttempt: attempt, unit: Double.random(in: 0..<1)))
-            let start = ContinuousClock.now
             do {
-                let output = try await attemptOnce(domain, input)
-                monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
-                return output
+                return try await recordedAttempt(domain, input, index: index, monitor)
             } catch let failure {
-                monitor.recordDomain(index, duration: ContinuousClock.now - start, error: failure)
                 error = failure
             }
         }
