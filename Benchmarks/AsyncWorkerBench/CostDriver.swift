@@ -10,6 +10,7 @@
 // reserved capacity and every run takes the same path whatever the timing.
 
 import AsyncWorker
+import Dispatch
 import Synchronization
 
 let costChunk = 50
@@ -21,6 +22,12 @@ enum CostKind: String, CaseIterable {
     case stream
     /// `execute { 1 }` on a worker created with `callerRunsWhenIdle: true` (for profiling).
     case callerRuns = "caller-runs"
+    /// The pipeline scenario's two contenders, for profiling: `Pipeline.post` through four trivial
+    /// domains, and the same four steps as one `executeAsync` task per message.
+    case post4
+    case direct4
+    /// The naive fire-and-forget baseline (`Task.detached` per task), for profiling.
+    case naive
 }
 
 /// Runs `count` operations of `kind` after a warm-up of `costChunk * 4`, on a plain thread: a wait on
@@ -58,6 +65,40 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
         let dispatcher = TaskDispatcher(worker: worker)
         for _ in 0..<(warmUp + count) { _ = try dispatcher.execute { 1 } }
         worker.shutdown(timeout: .seconds(10))
+    case .post4:
+        let worker = ThreadWorker(name: "cost-post4")
+        defer { worker.shutdown(timeout: .seconds(10)) }
+        let pipeline = Pipeline(Increment(), worker: worker, maxInFlight: 4_096)
+            .then(Increment()).then(Increment()).then(Increment())
+        for chunk in chunks(warmUp + count) {
+            var last: TaskFuture<Int>?
+            for index in 0..<chunk { last = pipeline.post(index) }
+            _ = try last?.result()
+        }
+        pipeline.shutdown(timeout: .seconds(10))
+    case .direct4:
+        let worker = ThreadWorker(name: "cost-direct4")
+        defer { worker.shutdown(timeout: .seconds(10)) }
+        let dispatcher = TaskDispatcher(worker: worker)
+        for chunk in chunks(warmUp + count) {
+            var last: TaskFuture<Int>?
+            for index in 0..<chunk {
+                last = dispatcher.executeAsync {
+                    let step = Increment()
+                    return await step.execute(step.execute(step.execute(step.execute(index))))
+                }
+            }
+            _ = try last?.result()
+        }
+    case .naive:
+        for chunk in chunks(warmUp + count) {
+            let done = AtomicCounter()
+            let finished = DispatchSemaphore(value: 0)
+            for _ in 0..<chunk {
+                Task.detached { if done.increment() == chunk { finished.signal() } }
+            }
+            finished.wait()
+        }
     case .stream:
         var last: TaskFuture<Int>?
         for _ in 0..<(warmUp + count) { last = runAsyncTask(fireAndForget: { 1 }) }

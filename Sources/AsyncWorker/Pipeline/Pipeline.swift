@@ -51,7 +51,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     public let maxInFlight: Int
     @usableFromInline let stages: PipelineStages<Input, Output>
     /// The worker the pipeline was given, `nil` for the shared one: what ``then(_:)`` passes on.
-    let givenWorker: (any Worker)?
+    @usableFromInline let givenWorker: (any Worker)?
     @usableFromInline let worker: any Worker
     /// Submits the messages' tasks to `worker`: through it, a ``ThreadWorker`` (the shared one included)
     /// gets them specialised for `Output` in client code (see ``TaskDispatcher``).
@@ -68,6 +68,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///   - maxInFlight: The most messages in flight at once; values below 1 mean 1.
     ///   - monitorWindow: How many recent durations per domain the monitor's percentiles cover; values
     ///     below 1 mean 1.
+    @inlinable
     public convenience init<D: AsyncDomain>(
         _ domain: D,
         worker: (any Worker)? = nil,
@@ -93,6 +94,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     /// ```
     ///
     /// The parameters are those of ``init(_:worker:maxInFlight:monitorWindow:)``.
+    @inlinable
     public convenience init(
         worker: (any Worker)? = nil,
         maxInFlight: Int = 64,
@@ -102,6 +104,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         self.init(stages: stages(), worker: worker, maxInFlight: maxInFlight, monitorWindow: monitorWindow)
     }
 
+    @usableFromInline
     init(stages: PipelineStages<Input, Output>, worker: (any Worker)?, maxInFlight: Int, monitorWindow: Int) {
         self.stages = stages
         self.givenWorker = worker
@@ -117,6 +120,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///
     /// The new pipeline starts fresh: it has its own slots, monitor and subscribers, and this one is
     /// left as it was.
+    @inlinable
     public func then<D: AsyncDomain>(_ next: D) -> Pipeline<Input, D.Output> where D.Input == Output {
         Pipeline<Input, D.Output>(
             stages: stages.appending(next),

@@ -13,11 +13,13 @@
 @resultBuilder
 public enum PipelineBuilder {
     /// Starts the stages with their first domain.
+    @inlinable
     public static func buildPartialBlock<D: AsyncDomain>(first domain: D) -> PipelineStages<D.Input, D.Output> {
         PipelineStages(domain)
     }
 
     /// Appends `next` to the stages built so far; requires `next` to consume their output.
+    @inlinable
     public static func buildPartialBlock<Input, Intermediate, D: AsyncDomain>(
         accumulated: PipelineStages<Input, Intermediate>,
         next: D

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Counts and times what a ``Pipeline`` does: per domain, the successes, the failures (also by error
 /// type) and the duration percentiles over a bounded window of recent runs; for the pipeline, the
 /// messages that completed and those that failed.
@@ -18,97 +20,90 @@ public final class PipelineMonitor: Sendable {
     public let domainNames: [String]
     /// How many recent durations per domain the percentiles are computed over.
     public let windowSize: Int
-    // `Locked` (a pthread mutex) rather than `Mutex`, which ThreadSanitizer cannot see on Linux.
-    private let state: Locked<State>
+    /// One record per domain, in pipeline order.
+    @usableFromInline let domains: [DomainRecord]
+    private let completedRuns = Atomic<Int>(0)
+    private let failedRuns = Atomic<Int>(0)
 
     /// A monitor for the domains named `domainNames`, keeping `windowSize` durations each (at least 1).
     init(domainNames: [String], windowSize: Int) {
         self.domainNames = domainNames
         self.windowSize = max(1, windowSize)
         let window = self.windowSize
-        let records = domainNames.map { _ in DomainRecord(window: DurationWindow(capacity: window)) }
-        self.state = Locked(State(domains: records))
+        self.domains = domainNames.map { _ in DomainRecord(windowCapacity: window) }
     }
 
-    /// Records one run of the domain at `index`: a success if `error` is nil.
-    @usableFromInline
-    func recordDomain(_ index: Int, duration: Duration, error: (any Error)?) {
-        // Build the key before taking the lock: it allocates.
-        let errorType = error.map { Self.typeName(of: $0) }
-        state.withLock { state in
-            state.domains[index].window.append(duration)
-            if let errorType {
-                state.domains[index].failures += 1
-                state.domains[index].failuresByType[errorType, default: 0] += 1
-            } else {
-                state.domains[index].successes += 1
-            }
+    /// Records one run of the domain at `index` that took `nanoseconds`: a success if `error` is nil.
+    ///
+    /// Lock-free for a success (three atomic operations), because every message records every domain it
+    /// passes: the pipeline's worker calls this four times per message through four domains. A failure
+    /// also counts its error type, under a lock.
+    @inlinable
+    func recordDomain(_ index: Int, nanoseconds: UInt64, error: (any Error)?) {
+        let record = domains[index]
+        record.appendDuration(Int64(clamping: nanoseconds))
+        if let error {
+            record.recordFailure(of: Self.typeName(of: error))
+        } else {
+            record.successes.add(1, ordering: .relaxed)
         }
+    }
+
+    /// ``recordDomain(_:nanoseconds:error:)`` with a `Duration` (tests).
+    func recordDomain(_ index: Int, duration: Duration, error: (any Error)?) {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = max(0, seconds) &* 1_000_000_000 &+ max(0, attoseconds / 1_000_000_000)
+        recordDomain(index, nanoseconds: UInt64(nanoseconds), error: error)
     }
 
     /// Records that the domain at `index` is about to retry a failed attempt.
     @usableFromInline
     func recordRetry(_ index: Int) {
-        state.withLock { $0.domains[index].retries += 1 }
+        domains[index].retries.add(1, ordering: .relaxed)
     }
 
     /// Records the end of one message: it produced an output, or it failed.
     @usableFromInline
     func recordRun(succeeded: Bool) {
-        state.withLock { state in
-            if succeeded {
-                state.completedRuns += 1
-            } else {
-                state.failedRuns += 1
-            }
+        if succeeded {
+            completedRuns.add(1, ordering: .relaxed)
+        } else {
+            failedRuns.add(1, ordering: .relaxed)
         }
     }
 
     /// The numbers as they are now, as a value you can print (``PipelineSnapshot/table``), compare or
-    /// keep. Non-blocking for the pipeline: the lock is held only to copy the counters.
+    /// keep. Non-blocking for the pipeline: it reads the counters and copies each domain's window while
+    /// the worker goes on recording, so a snapshot taken mid-stream is a gauge; once the messages you
+    /// sent have returned, it counts all of them.
     public func snapshot() -> PipelineSnapshot {
-        let copy = state.withLock { $0 }
-        // Sorting happens after the lock is released.
-        let domains = zip(domainNames, copy.domains).map { name, record in
-            let sorted = record.window.values.sorted()
+        let domains = zip(domainNames, self.domains).map { name, record in
+            // Failures before their breakdown: the breakdown is counted first, so it never falls short.
+            let failures = record.failures.load(ordering: .relaxed)
+            let sorted = record.recentDurations().sorted()
             return PipelineSnapshot.DomainStats(
                 name: name,
-                successes: record.successes,
-                failures: record.failures,
-                failuresByType: record.failuresByType,
+                successes: record.successes.load(ordering: .relaxed),
+                failures: failures,
+                failuresByType: record.failuresByType.withLock { $0 },
                 sampleCount: sorted.count,
-                p50: DurationWindow.percentile(0.50, ofSorted: sorted),
-                p95: DurationWindow.percentile(0.95, ofSorted: sorted),
-                p99: DurationWindow.percentile(0.99, ofSorted: sorted),
-                retries: record.retries
+                p50: DomainRecord.percentile(0.50, ofSorted: sorted),
+                p95: DomainRecord.percentile(0.95, ofSorted: sorted),
+                p99: DomainRecord.percentile(0.99, ofSorted: sorted),
+                retries: record.retries.load(ordering: .relaxed)
             )
         }
         return PipelineSnapshot(
             domains: domains,
-            completedRuns: copy.completedRuns,
-            failedRuns: copy.failedRuns,
+            completedRuns: completedRuns.load(ordering: .relaxed),
+            failedRuns: failedRuns.load(ordering: .relaxed),
             windowSize: windowSize
         )
     }
 
     /// The key under which failures are counted: the error's fully qualified type name.
+    @usableFromInline
     static func typeName(of error: any Error) -> String {
         String(reflecting: type(of: error))
-    }
-}
-
-extension PipelineMonitor {
-    private struct State: Sendable {
-        var domains: [DomainRecord]
-        var completedRuns = 0
-        var failedRuns = 0
-    }
-
-    private struct DomainRecord: Sendable {
-        var successes = 0
-        var failures = 0
-        var failuresByType: [String: Int] = [:]
-        var retries = 0
-        var window: DurationWindow
     }
 }

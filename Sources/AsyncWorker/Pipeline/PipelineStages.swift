@@ -74,13 +74,13 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         index: Int,
         _ monitor: PipelineMonitor
     ) async throws -> D.Output {
-        let start = ContinuousClock.now
+        let start = MonotonicClock.nanoseconds()
         do {
             let output = try await attemptOnce(domain, input)
-            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: nil)
+            monitor.recordDomain(index, nanoseconds: MonotonicClock.nanoseconds() &- start, error: nil)
             return output
         } catch {
-            monitor.recordDomain(index, duration: ContinuousClock.now - start, error: error)
+            monitor.recordDomain(index, nanoseconds: MonotonicClock.nanoseconds() &- start, error: error)
             throw error
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import AsyncWorker
@@ -72,6 +73,43 @@ struct PipelineMonitorTests {
         #expect(snapshot.failedRuns == 2)
         #expect(snapshot[domain: "lookup"]?.failures == 2)
         #expect(snapshot[domain: "missing"] == nil)
+    }
+
+    @Test("recording is lock-free yet exact: threads record at once while snapshots are read")
+    func concurrentRecording() {
+        let monitor = PipelineMonitor(domainNames: ["a", "b"], windowSize: 64)
+        let threads = 4
+        let perThread = 2_000
+        let done = DispatchGroup()
+        for thread in 0..<threads {
+            done.enter()
+            Thread {
+                for round in 0..<perThread {
+                    let failed = round % 10 == 0
+                    monitor.recordDomain(thread % 2, duration: .microseconds(round + 1), error: failed ? ParseError() : nil)
+                    monitor.recordRun(succeeded: !failed)
+                }
+                done.leave()
+            }.start()
+        }
+        // Snapshots taken mid-stream only ever see whole samples (never the -1 of an unwritten slot).
+        repeat {
+            let snapshot = monitor.snapshot()
+            for domain in snapshot.domains {
+                #expect(domain.sampleCount <= 64)
+                #expect((domain.p50 ?? .microseconds(1)) >= .microseconds(1))
+                #expect(domain.failuresByType.values.reduce(0, +) >= domain.failures)
+            }
+        } while done.wait(timeout: .now()) == .timedOut
+        let snapshot = monitor.snapshot()
+        for domain in snapshot.domains {
+            #expect(domain.successes == perThread * threads / 2 * 9 / 10)
+            #expect(domain.failures == perThread * threads / 2 / 10)
+            #expect(domain.failuresByType == [String(reflecting: ParseError.self): domain.failures])
+            #expect(domain.sampleCount == 64)
+        }
+        #expect(snapshot.completedRuns + snapshot.failedRuns == threads * perThread)
+        #expect(snapshot.failedRuns == threads * perThread / 10)
     }
 
     @Test("snapshots are values: equal when nothing changed, different after")
