@@ -86,7 +86,8 @@ struct PipelineMonitorTests {
             Thread {
                 for round in 0..<perThread {
                     let failed = round % 10 == 0
-                    monitor.recordDomain(thread % 2, duration: .microseconds(round + 1), error: failed ? ParseError() : nil)
+                    let error: (any Error)? = failed ? ParseError() : nil
+                    monitor.recordDomain(thread % 2, duration: .microseconds(round + 1), error: error)
                     monitor.recordRun(succeeded: !failed)
                 }
                 done.leave()
