@@ -3,17 +3,24 @@ import Synchronization
 /// What a ``PipelineMonitor`` keeps for one domain: its counters and its most recent durations.
 ///
 /// Recording takes no lock on the common path: every message records every domain it passes, on the
-/// worker's thread, so a success is three relaxed atomic operations (its count, a position in the ring,
+/// worker's thread, so a success is a few relaxed atomic operations (its count, a position in the ring,
 /// the sample). Only a failure's error type is counted under a lock.
 ///
-/// The durations, in nanoseconds, live in a fixed-size ring of atomics, so memory stays the same however
-/// many messages pass. A writer claims a position with one atomic increment and stores into it; a reader
-/// racing it can see that slot's previous sample instead of the new one, which is fine for percentiles
-/// over a recent window. Slots never written hold -1 and are skipped.
+/// The durations, in nanoseconds, live in a ring of atomics of at most `capacity` samples, so memory
+/// stays bounded however many messages pass. A writer claims a position with one atomic increment and
+/// stores into it; a reader racing it can see that slot's previous sample instead of the new one, which
+/// is fine for percentiles over a recent window. Slots never written hold -1 and are skipped.
+///
+/// The ring starts with room for at most ``initialRoom`` samples and doubles, under a lock, when a
+/// position beyond its room is claimed, up to `capacity`: a huge window costs memory only as samples
+/// arrive. A buffer outgrown stays allocated until the record is freed (together they take less than the
+/// final one), so a writer or reader still holding it never touches freed memory; a sample written into
+/// it during the copy is lost to the window (it is still counted).
 @usableFromInline
 final class DomainRecord: @unchecked Sendable {
-    // @unchecked: `samples` points to `capacity` atomics, initialised in `init` and freed in `deinit`;
-    // every other access is an atomic load or store. The other stored properties are Sendable.
+    // @unchecked: the ring's buffers are atomics, allocated under `growth`'s lock and freed in `deinit`;
+    // after publication every access to them is an atomic load or store. The other stored properties
+    // are Sendable.
     @usableFromInline let successes = Atomic<Int>(0)
     @usableFromInline let failures = Atomic<Int>(0)
     @usableFromInline let retries = Atomic<Int>(0)
@@ -24,26 +31,64 @@ final class DomainRecord: @unchecked Sendable {
     @usableFromInline let capacity: Int
     /// How many durations were ever appended; the next one goes to `written % capacity`.
     @usableFromInline let written = Atomic<Int>(0)
-    @usableFromInline let samples: UnsafeMutablePointer<Atomic<Int64>>
+    /// The current buffer and how many samples it has room for. `buffer` is published before `room`,
+    /// so a thread that reads `room` and then `buffer` gets a buffer at least that large.
+    @usableFromInline let buffer: Atomic<UnsafeMutablePointer<Atomic<Int64>>>
+    @usableFromInline let room: Atomic<Int>
+    /// Every buffer allocated (the current one last), freed in `deinit`.
+    private let growth: Locked<[(UnsafeMutablePointer<Atomic<Int64>>, Int)]>
+
+    /// The room of the first buffer, for windows larger than it.
+    static let initialRoom = 1_024
 
     init(windowCapacity: Int) {
         capacity = max(1, windowCapacity)
-        samples = .allocate(capacity: capacity)
-        for index in 0..<capacity {
-            (samples + index).initialize(to: Atomic(-1))
-        }
+        let initial = min(capacity, Self.initialRoom)
+        let first = Self.allocateBuffer(room: initial)
+        buffer = Atomic(first)
+        room = Atomic(initial)
+        growth = Locked([(first, initial)])
     }
 
     deinit {
-        samples.deinitialize(count: capacity)
-        samples.deallocate()
+        for (buffer, room) in growth.withLock({ $0 }) {
+            buffer.deinitialize(count: room)
+            buffer.deallocate()
+        }
+    }
+
+    private static func allocateBuffer(room: Int) -> UnsafeMutablePointer<Atomic<Int64>> {
+        let buffer = UnsafeMutablePointer<Atomic<Int64>>.allocate(capacity: room)
+        for index in 0..<room {
+            (buffer + index).initialize(to: Atomic(-1))
+        }
+        return buffer
     }
 
     /// Records one duration, in nanoseconds.
     @inlinable
     func appendDuration(_ nanoseconds: Int64) {
         let position = written.add(1, ordering: .relaxed).oldValue % capacity
-        samples[position].store(nanoseconds, ordering: .relaxed)
+        if position >= room.load(ordering: .acquiring) { grow(toHold: position) }
+        buffer.load(ordering: .acquiring)[position].store(nanoseconds, ordering: .relaxed)
+    }
+
+    /// Doubles the ring's room (copying the samples) until it holds `position`.
+    @usableFromInline
+    func grow(toHold position: Int) {
+        growth.withLock { buffers in
+            let (current, currentRoom) = buffers[buffers.count - 1]
+            guard position >= currentRoom else { return }  // another writer grew it
+            var newRoom = currentRoom
+            while newRoom <= position { newRoom = newRoom > capacity / 2 ? capacity : newRoom * 2 }
+            let larger = Self.allocateBuffer(room: newRoom)
+            for index in 0..<currentRoom {
+                larger[index].store(current[index].load(ordering: .relaxed), ordering: .relaxed)
+            }
+            buffers.append((larger, newRoom))
+            buffer.store(larger, ordering: .releasing)
+            room.store(newRoom, ordering: .releasing)
+        }
     }
 
     /// Counts a failed attempt whose error's type is named `typeName`: the breakdown first, so a snapshot,
@@ -56,7 +101,9 @@ final class DomainRecord: @unchecked Sendable {
 
     /// The durations the ring holds, in no particular order.
     func recentDurations() -> [Duration] {
-        let count = min(written.load(ordering: .relaxed), capacity)
+        let room = room.load(ordering: .acquiring)
+        let samples = buffer.load(ordering: .acquiring)
+        let count = min(written.load(ordering: .relaxed), capacity, room)
         var values: [Duration] = []
         values.reserveCapacity(count)
         for index in 0..<count {

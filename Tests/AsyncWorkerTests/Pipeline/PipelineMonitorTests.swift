@@ -75,9 +75,32 @@ struct PipelineMonitorTests {
         #expect(snapshot[domain: "missing"] == nil)
     }
 
+    @Test("a window larger than the first buffer grows as samples arrive; a huge one allocates nothing up front")
+    func windowGrows() {
+        let huge = PipelineMonitor(domainNames: ["a"], windowSize: .max)
+        #expect(huge.windowSize == .max)
+        let monitor = PipelineMonitor(domainNames: ["a"], windowSize: 5_000)
+        // 1,024 -> 2,048 -> 4,096 -> 5,000 samples of room, then the ring wraps.
+        for micros in 1...6_000 {
+            huge.recordDomain(0, duration: .microseconds(micros), error: nil)
+            monitor.recordDomain(0, duration: .microseconds(micros), error: nil)
+        }
+        let all = huge.snapshot().domains[0]
+        #expect(all.sampleCount == 6_000)
+        #expect(all.p50 == .microseconds(3_000))
+        #expect(all.p99 == .microseconds(5_940))
+        let recent = monitor.snapshot().domains[0]
+        #expect(recent.successes == 6_000)
+        #expect(recent.sampleCount == 5_000)
+        // The last 5,000: 1,001...6,000 µs.
+        #expect(recent.p50 == .microseconds(3_500))
+    }
+
     @Test("recording is lock-free yet exact: threads record at once while snapshots are read")
     func concurrentRecording() {
+        // Two domains: one with a small window that wraps, one large enough to grow while threads write.
         let monitor = PipelineMonitor(domainNames: ["a", "b"], windowSize: 64)
+        let growing = PipelineMonitor(domainNames: ["a"], windowSize: 100_000)
         let threads = 4
         let perThread = 2_000
         let done = DispatchGroup()
@@ -88,6 +111,7 @@ struct PipelineMonitorTests {
                     let failed = round % 10 == 0
                     let error: (any Error)? = failed ? ParseError() : nil
                     monitor.recordDomain(thread % 2, duration: .microseconds(round + 1), error: error)
+                    growing.recordDomain(0, duration: .microseconds(round + 1), error: nil)
                     monitor.recordRun(succeeded: !failed)
                 }
                 done.leave()
@@ -101,6 +125,7 @@ struct PipelineMonitorTests {
                 #expect((domain.p50 ?? .microseconds(1)) >= .microseconds(1))
                 #expect(domain.failuresByType.values.reduce(0, +) >= domain.failures)
             }
+            #expect(growing.snapshot().domains[0].sampleCount <= threads * perThread)
         } while done.wait(timeout: .now()) == .timedOut
         let snapshot = monitor.snapshot()
         for domain in snapshot.domains {
@@ -110,6 +135,12 @@ struct PipelineMonitorTests {
             #expect(domain.sampleCount == 64)
         }
         #expect(snapshot.completedRuns + snapshot.failedRuns == threads * perThread)
+        // Every sample counted; a sample written into a buffer while it was being outgrown may be lost
+        // to the window: at most one per writer per growth (1,024 doubles 7 times to reach 100,000).
+        let grown = growing.snapshot().domains[0]
+        #expect(grown.successes == threads * perThread)
+        #expect(grown.sampleCount <= threads * perThread)
+        #expect(grown.sampleCount >= threads * perThread - threads * 7)
         #expect(snapshot.failedRuns == threads * perThread / 10)
     }
 
