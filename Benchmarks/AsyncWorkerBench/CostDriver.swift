@@ -2,12 +2,13 @@
 // operations of one kind, quietly, so valgrind can count what N operations cost (the check subtracts a
 // run with N from a run with 2N, so start-up and warm-up cancel).
 //
-// Kinds: `blocking` (`runAsyncTask { 1 }`), `fireforget` (`runAsyncTask(fireAndForget:)`), `post`
-// (`Pipeline.post` through one trivial domain), and `stream` (N fire-and-forget tasks without pause, then
-// the last one awaited: the benchmark's pattern, for profiling with `perf`; not in the cost check, whose
-// count would depend on timing). Fire-and-forget tasks and posts go in chunks of
-// `costChunk`, each chunk awaited through its last future, so the worker's queue never grows past its
-// reserved capacity and every run takes the same path whatever the timing.
+// Kinds in the cost check: `blocking` (`runAsyncTask { 1 }`), `fireforget` (`runAsyncTask(fireAndForget:)`),
+// `post` (`Pipeline.post` through one trivial domain) and `post4` (through four, as in the benchmark).
+// For profiling only: `direct4`, `naive` and `floor` (the baselines of the pipeline and fire-and-forget
+// scenarios), `caller-runs`, and `stream` (N fire-and-forget tasks without pause, then the last one
+// awaited: the benchmark's pattern, for `perf`; its count would depend on timing). Fire-and-forget tasks
+// and posts go in chunks of `costChunk`, each chunk awaited through its last future, so the worker's queue
+// never grows past its reserved capacity and every run takes the same path whatever the timing.
 
 import AsyncWorker
 import Dispatch
@@ -28,6 +29,9 @@ enum CostKind: String, CaseIterable {
     case direct4
     /// The naive fire-and-forget baseline (`Task.detached` per task), for profiling.
     case naive
+    /// The task floor: a task created, run and completed inline with an executor preference (see
+    /// `InlineTaskExecutor`), for profiling.
+    case floor
 }
 
 /// Runs `count` operations of `kind` after a warm-up of `costChunk * 4`, on a plain thread: a wait on
@@ -99,6 +103,10 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
             }
             finished.wait()
         }
+    case .floor:
+        let executor = InlineTaskExecutor()
+        let counter = AtomicCounter()
+        for _ in 0..<(warmUp + count) { runInlineTask(on: executor, counting: counter) }
     case .stream:
         var last: TaskFuture<Int>?
         for _ in 0..<(warmUp + count) { last = runAsyncTask(fireAndForget: { 1 }) }
