@@ -35,9 +35,9 @@ public final class PipelineMonitor: Sendable {
 
     /// Records one run of the domain at `index` that took `nanoseconds`: a success if `error` is nil.
     ///
-    /// Lock-free for a success (three atomic operations), because every message records every domain it
-    /// passes: the pipeline's worker calls this four times per message through four domains. A failure
-    /// also counts its error type, under a lock.
+    /// Lock-free for a success (a few relaxed atomic operations, see ``DomainRecord``), because every
+    /// message records every domain it passes: the pipeline's worker calls this four times per message
+    /// through four domains. A failure also counts its error type, under a lock.
     @inlinable
     func recordDomain(_ index: Int, nanoseconds: UInt64, error: (any Error)?) {
         let record = domains[index]
