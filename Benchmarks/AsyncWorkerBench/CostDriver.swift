@@ -26,6 +26,8 @@ enum CostKind: String, CaseIterable {
     /// The pipeline scenario's two contenders, for profiling: `Pipeline.post` through four trivial
     /// domains, and the same four steps as one `executeAsync` task per message.
     case post4
+    /// `Pipeline.run` over four trivial domains (for profiling).
+    case run4
     case direct4
     /// The naive fire-and-forget baseline (`Task.detached` per task), for profiling.
     case naive
@@ -78,6 +80,17 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
             var last: TaskFuture<Int>?
             for index in 0..<chunk { last = pipeline.post(index) }
             _ = try last?.result()
+        }
+        pipeline.shutdown(timeout: .seconds(10))
+    case .run4:
+        let worker = ThreadWorker(name: "cost-run4")
+        defer { worker.shutdown(timeout: .seconds(10)) }
+        let pipeline = Pipeline(Increment(), worker: worker, maxInFlight: 4_096)
+            .then(Increment()).then(Increment()).then(Increment())
+        // One run for the warm-up, one for the count: per message, a run's own start and end cancel.
+        for total in [warmUp, count] {
+            let summary = try pipeline.run(0..<total)
+            precondition(summary.succeeded == total, "a run lost messages")
         }
         pipeline.shutdown(timeout: .seconds(10))
     case .direct4:

@@ -449,12 +449,15 @@ struct Increment: AsyncDomain {
 }
 
 /// A pipeline of 4 trivial domains. `post` throughput (all messages posted, then every future awaited)
-/// against the same 4 steps as direct calls in one `runAsyncTask(fireAndForget:)`; `send` latency against
-/// the plain `runAsyncTask` round trip, both measured in the same round.
+/// and `run` throughput (the same messages as one sequence) against the same 4 steps as direct calls in
+/// one `executeAsync` task per message; `send` latency against the plain round trip, all measured in the
+/// same round.
 func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
     let messages = config.pipelineMessages
     let calls = config.pipelineSends
-    report.section("pipeline of 4 trivial domains: \(messages) posts, \(calls) sends per contender per round")
+    report.section(
+        "pipeline of 4 trivial domains: \(messages) posts, a run of \(messages), \(calls) sends per contender per round"
+    )
     let worker = ThreadWorker(name: "bench-pipeline")
     let dispatcher = TaskDispatcher(worker: worker)
     let pipeline = Pipeline(Increment(), worker: worker, maxInFlight: 4_096)
@@ -469,6 +472,12 @@ func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
         for (index, future) in futures.enumerated() where try future.result() != index + 4 {
             preconditionFailure("pipeline output mismatch")
         }
+        return Double(messages) * 1e9 / Double(monotonicNanoseconds() - start)
+    }
+    func runAll() throws -> Double {
+        let start = monotonicNanoseconds()
+        let summary = try pipeline.run(0..<messages)
+        precondition(summary.succeeded == messages, "pipeline run lost messages")
         return Double(messages) * 1e9 / Double(monotonicNanoseconds() - start)
     }
     func directAll() throws -> Double {
@@ -490,14 +499,17 @@ func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
     }
 
     _ = try postAll()
+    _ = try runAll()
     _ = try directAll()
     var posts: [Double] = []
+    var runs: [Double] = []
     var directs: [Double] = []
     var sends: [RunLatency] = []
     var roundTrips: [RunLatency] = []
     for round in 1...config.rounds {
         progress("pipeline: round \(round)/\(config.rounds)")
         posts.append(try timed("post") { try postAll() })
+        runs.append(try timed("run") { try runAll() })
         directs.append(try timed("direct") { try directAll() })
         sends.append(try sampler.measure(calls: calls) { _ = try pipeline.send(1) })
         roundTrips.append(try sampler.measure(calls: calls) { _ = try dispatcher.execute { 1 } })
@@ -508,6 +520,8 @@ func runPipelineScenario(_ config: BenchConfig, _ report: Report) throws {
     report.add("4 steps as one task (executeAsync): messages/s", directs, .perSecond)
     report.add("Pipeline.post: messages/s", posts, .perSecond)
     report.addRatio("Pipeline.post / one task", posts, over: directs, .atLeast(0.7, "≥ 0.70×"))
+    report.add("Pipeline.run (the same messages as one sequence): messages/s", runs, .perSecond)
+    report.addRatio("Pipeline.run / one task", runs, over: directs)
     report.add("execute { 1 } round trip: mean", roundTrips.map(\.mean), .nanoseconds)
     report.add("Pipeline.send: p50", sends.map(\.p50), .nanoseconds)
     report.add("Pipeline.send: mean", sends.map(\.mean), .nanoseconds)

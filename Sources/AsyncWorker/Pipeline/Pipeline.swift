@@ -252,6 +252,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     ///   - progress: Told how the run stands; optional.
     /// - Returns: The counts, failures by error type and elapsed time.
     /// - Throws: ``AsyncWorkerError/wouldDeadlock`` on the worker's own thread.
+    @inlinable
     public func run(
         _ inputs: some Sequence<Input>,
         progressInterval: Duration = .milliseconds(100),

@@ -113,7 +113,13 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
         }
         lock.unlock()
         if let settlement { announce(settlement, result, failedStage: nil) }
-        tracker?.record(result)
+        if let tracker {
+            if case .failure(let error) = result {
+                tracker.record(failure: error)
+            } else {
+                tracker.record(failure: nil)
+            }
+        }
         release(id)
         tracker?.noteReleased()
     }

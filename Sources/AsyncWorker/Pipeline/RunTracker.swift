@@ -12,18 +12,22 @@ final class RunTracker: @unchecked Sendable {
     private var failuresByType: [String: Int] = [:]
     private var isWaiting = false
 
+    @usableFromInline
+    init() {}
+
     /// Counts a message the pipeline accepted; its outcome must follow through ``record(_:)``.
     @usableFromInline
     func noteSubmitted() {
         lock.withLock { submitted += 1 }
     }
 
-    /// Counts the outcome of a message: called once per message, from the thread that resolved it,
-    /// before its slot is freed (so progress never shows more than `maxInFlight` in flight).
+    /// Counts the outcome of a message, `error` if it failed: called once per message, from the thread
+    /// that resolved it, before its slot is freed (so progress never shows more than `maxInFlight` in
+    /// flight). Not generic: a generic method here would run unspecialised, looking up `Result`'s metadata
+    /// for every message.
     @usableFromInline
-    func record<T>(_ result: Result<T, any Error>) {
-        var errorType: String?
-        if case .failure(let error) = result { errorType = PipelineMonitor.typeName(of: error) }
+    func record(failure error: (any Error)?) {
+        let errorType = error.map { PipelineMonitor.typeName(of: $0) }
         lock.withLock {
             if let errorType {
                 failed += 1
@@ -46,6 +50,7 @@ final class RunTracker: @unchecked Sendable {
     }
 
     /// Sleeps until every submitted message is released or `deadline` passes; returns whether all are.
+    @usableFromInline
     func waitUntilFinished(until deadline: Deadline) -> Bool {
         lock.lock()
         defer { lock.unlock() }
@@ -57,12 +62,14 @@ final class RunTracker: @unchecked Sendable {
         return released == submitted
     }
 
+    @usableFromInline
     func progress(elapsed: Duration) -> RunProgress {
         lock.withLock {
             RunProgress(submitted: submitted, succeeded: succeeded, failed: failed, elapsed: elapsed)
         }
     }
 
+    @usableFromInline
     func summary(elapsed: Duration, wasInterrupted: Bool) -> RunSummary {
         lock.withLock {
             RunSummary(
