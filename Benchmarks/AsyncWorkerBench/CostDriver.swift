@@ -28,6 +28,10 @@ enum CostKind: String, CaseIterable {
     case post4
     /// `Pipeline.run` over four trivial domains (for profiling).
     case run4
+    /// One element of `runAsyncBatch` (batches of 50 trivial operations, 8 at once), for profiling.
+    case batch
+    /// One element of an `AsyncStream` iterated with `blocking()` (for profiling).
+    case iterate
     case direct4
     /// The naive fire-and-forget baseline (`Task.detached` per task), for profiling.
     case naive
@@ -82,6 +86,20 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
             _ = try last?.result()
         }
         pipeline.shutdown(timeout: .seconds(10))
+    case .batch:
+        for chunk in chunks(warmUp + count) {
+            let outputs = try runAsyncBatch(0..<chunk, maxConcurrency: 8) { $0 &+ 1 }
+            precondition(outputs.count == chunk, "a batch lost elements")
+        }
+    case .iterate:
+        for total in [warmUp, count] {
+            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+            for value in 0..<total { continuation.yield(value) }
+            continuation.finish()
+            var seen = 0
+            for _ in try stream.blocking(prefetch: 64) { seen += 1 }
+            precondition(seen == total, "an iteration lost elements")
+        }
     case .run4:
         let worker = ThreadWorker(name: "cost-run4")
         defer { worker.shutdown(timeout: .seconds(10)) }

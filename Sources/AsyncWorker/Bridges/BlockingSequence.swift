@@ -23,13 +23,22 @@ import Foundation
 ///   you need to tell those apart from the real end.
 public struct BlockingSequence<Base: AsyncSequence & Sendable>: Sequence, Sendable
 where Base.Element: Sendable, Base.Failure == Never {
-    let base: Base
-    let prefetch: Int
-    let worker: any Worker
+    @usableFromInline let base: Base
+    @usableFromInline let prefetch: Int
+    @usableFromInline let worker: any Worker
     /// Where the sequence was made: the producer tasks' site in stall reports.
-    let submission: Submission
+    @usableFromInline let submission: Submission
+
+    @usableFromInline
+    init(base: Base, prefetch: Int, worker: any Worker, submission: Submission) {
+        self.base = base
+        self.prefetch = prefetch
+        self.worker = worker
+        self.submission = submission
+    }
 
     /// Starts a producer task on the worker and returns an iterator over its elements.
+    @inlinable
     public func makeIterator() -> Iterator {
         Iterator(inner: BlockingIterator(base: base, prefetch: prefetch, worker: worker, submission: submission))
     }
@@ -37,10 +46,16 @@ where Base.Element: Sendable, Base.Failure == Never {
     /// Iterates a ``BlockingSequence``: each ``next()`` blocks the calling thread until the producer has
     /// an element (or the sequence ended). Releasing the iterator cancels the producer.
     public struct Iterator: IteratorProtocol {
-        var inner: BlockingIterator<Base>?
+        @usableFromInline var inner: BlockingIterator<Base>?
+
+        @usableFromInline
+        init(inner: BlockingIterator<Base>?) {
+            self.inner = inner
+        }
 
         /// The next element, blocking the calling thread until there is one; `nil` at the end, or after a
         /// bridge failure (see ``BlockingSequence``).
+        @inlinable
         public mutating func next() -> Base.Element? {
             do {
                 if let element = try inner?.next() { return element }
@@ -80,8 +95,9 @@ extension BlockingSequence.Iterator: Sendable {}
 /// that never fails, ``BlockingSequence`` gives a plain `for` loop. Use an iterator on one thread at a time
 /// (it is not `Sendable`).
 public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Element: Sendable {
-    private let core: Core
+    @usableFromInline let core: Core
 
+    @inlinable
     init(base: Base, prefetch: Int, worker: any Worker, submission: Submission) {
         core = Core(base: base, capacity: Swift.max(1, prefetch), worker: worker, submission: submission)
     }
@@ -97,6 +113,7 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     ///   stopped before the end; ``AsyncWorkerError/wouldDeadlock`` if no element is waiting and this is
     ///   the worker's own thread; ``AsyncWorkerError/blockingInAsyncContext`` under the
     ///   ``BlockingInTaskPolicy/fail`` policy, when called from inside a Swift task.
+    @inlinable
     public mutating func next(fileID: StaticString = #fileID, line: UInt = #line) throws -> Base.Element? {
         try core.buffer.next(
             worker: core.worker,
@@ -122,6 +139,7 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     ///   - line: The line of the call, likewise.
     /// - Returns: As ``next(fileID:line:)``.
     /// - Throws: ``AsyncWorkerError/timedOut``, or what ``next(fileID:line:)`` throws.
+    @inlinable
     public mutating func next(
         timeout: Duration?,
         fileID: StaticString = #fileID,
@@ -145,11 +163,13 @@ public struct BlockingIterator<Base: AsyncSequence & Sendable> where Base.Elemen
     }
 
     /// Owns the producer: releasing it (when the last iterator copy goes) cancels the producer task.
-    private final class Core {
-        let buffer: PrefetchBuffer<Base.Element>
-        let worker: any Worker
-        let producer: TaskFuture<Void>
+    @usableFromInline
+    final class Core {
+        @usableFromInline let buffer: PrefetchBuffer<Base.Element>
+        @usableFromInline let worker: any Worker
+        @usableFromInline let producer: TaskFuture<Void>
 
+        @inlinable
         init(base: Base, capacity: Int, worker: any Worker, submission: Submission) {
             let buffer = PrefetchBuffer<Base.Element>(capacity: capacity)
             self.buffer = buffer
@@ -194,6 +214,7 @@ extension AsyncSequence where Self: Sendable, Element: Sendable, Failure == Neve
     ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
     /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
+    @inlinable
     public func blocking(
         prefetch: Int = 16,
         on worker: (any Worker)? = nil,
@@ -230,6 +251,7 @@ extension AsyncSequence where Self: Sendable, Element: Sendable {
     ///   - fileID: Where the call is made: the producer's site in stall reports; leave the default.
     ///   - line: The line of the call, likewise.
     /// - Throws: ``AsyncWorkerError/wouldDeadlock`` if called on the worker's own thread.
+    @inlinable
     public func makeBlockingIterator(
         prefetch: Int = 16,
         on worker: (any Worker)? = nil,
@@ -253,22 +275,25 @@ extension AsyncSequence where Self: Sendable, Element: Sendable {
 /// but not consumed never exceed `capacity`. A producer that finds no free slot suspends (a continuation);
 /// a consumer that finds no element parks its thread (its ``Parker``). Decide under the lock, act after:
 /// continuations are resumed and parkers unparked with the lock released.
+@usableFromInline
 final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
-    // @unchecked: every `var` below is read and written only while `lock` is held.
-    private let lock = ConditionLock()
-    private let capacity: Int
-    private var elements = FIFO<Element>()
+    // @unchecked: every `var` below is read and written only while `lock` is held. Unchecked
+    // exclusivity for the same reason (a dynamic check costs a thread-local lookup per access).
+    @usableFromInline let lock = ConditionLock()
+    @usableFromInline let capacity: Int
+    @exclusivity(unchecked) @usableFromInline var elements = FIFO<Element>()
     /// Slots granted to the producer and not yet filled.
-    private var reserved = 0
-    private var waitingProducer: UnsafeContinuation<Bool, Never>?
-    private var isProducerCancelled = false
-    private var waitingConsumer: Parker?
+    @exclusivity(unchecked) @usableFromInline var reserved = 0
+    @exclusivity(unchecked) @usableFromInline var waitingProducer: UnsafeContinuation<Bool, Never>?
+    @exclusivity(unchecked) @usableFromInline var isProducerCancelled = false
+    @exclusivity(unchecked) @usableFromInline var waitingConsumer: Parker?
     /// The consumer is gone: the producer must stop.
-    private var isClosed = false
+    @exclusivity(unchecked) @usableFromInline var isClosed = false
     /// How the producer ended (`nil` while it runs).
-    private var end: Result<Void, any Error>?
-    private var isEndReported = false
+    @exclusivity(unchecked) @usableFromInline var end: Result<Void, any Error>?
+    @exclusivity(unchecked) @usableFromInline var isEndReported = false
 
+    @usableFromInline
     init(capacity: Int) {
         self.capacity = capacity
         elements.reserveCapacity(min(capacity, 1024))
@@ -277,6 +302,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     // MARK: Producer side (a task on the worker)
 
     /// Suspends until a slot is free; `false` if the consumer is gone or the task was cancelled.
+    @inlinable
     func reserveSlot() async -> Bool {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
@@ -304,6 +330,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Fills a reserved slot and wakes the consumer.
+    @inlinable
     func deliver(_ element: Element) {
         lock.lock()
         reserved -= 1
@@ -315,6 +342,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Records how the producer ended (the first call wins) and wakes the consumer.
+    @usableFromInline
     func finish(_ result: Result<Void, any Error>) {
         lock.lock()
         if end == nil { end = result }
@@ -328,11 +356,13 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
 
     /// The next element, blocking until there is one or the producer ended; throws `.timedOut` if
     /// `deadline` passes first (the element, when it comes, stays for the next call).
+    @inlinable
     func next(worker: any Worker, until deadline: Deadline, call: Submission) throws -> Element? {
         try Parker.withCurrent { parker in try next(worker: worker, until: deadline, call: call, parkingOn: parker) }
     }
 
-    private func next(
+    @inlinable
+    func next(
         worker: any Worker,
         until deadline: Deadline,
         call: Submission,
@@ -387,6 +417,7 @@ final class PrefetchBuffer<Element: Sendable>: @unchecked Sendable {
     }
 
     /// The consumer is gone: drop what is buffered and stop the producer at its next reservation.
+    @usableFromInline
     func close() {
         lock.lock()
         isClosed = true

@@ -34,6 +34,7 @@ import Foundation
 /// - Returns: One output per input, in input order.
 /// - Throws: The first error an operation threw; ``AsyncWorkerError/timedOut``;
 ///   ``AsyncWorkerError/wouldDeadlock`` on the shared worker's own thread.
+@inlinable
 public func runAsyncBatch<Input: Sendable, Output: Sendable>(
     _ inputs: some Sequence<Input>,
     maxConcurrency: Int,
@@ -53,6 +54,7 @@ public func runAsyncBatch<Input: Sendable, Output: Sendable>(
 
 /// ``runAsyncBatch(_:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` with the timeout in
 /// seconds, for code that keeps `TimeInterval`s (NaN or negative: `.timedOut` at once; infinite: none).
+@inlinable
 public func runAsyncBatch<Input: Sendable, Output: Sendable>(
     _ inputs: some Sequence<Input>,
     maxConcurrency: Int,
@@ -98,6 +100,7 @@ public func runAsyncBatch<Input: Sendable, Output: Sendable>(
 ///   - operation: The async work for one input. Called concurrently for different inputs.
 /// - Returns: One outcome per input, in input order: the output, or the error the operation threw for it.
 /// - Throws: ``AsyncWorkerError/timedOut``, ``AsyncWorkerError/wouldDeadlock``.
+@inlinable
 public func runAsyncBatch<Input: Sendable, Output: Sendable>(
     outcomesOf inputs: some Sequence<Input>,
     maxConcurrency: Int,
@@ -117,6 +120,7 @@ public func runAsyncBatch<Input: Sendable, Output: Sendable>(
 
 /// ``runAsyncBatch(outcomesOf:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` with the
 /// timeout in seconds.
+@inlinable
 public func runAsyncBatch<Input: Sendable, Output: Sendable>(
     outcomesOf inputs: some Sequence<Input>,
     maxConcurrency: Int,
@@ -153,6 +157,7 @@ extension Dispatcher {
     /// - Returns: One output per input, in input order.
     /// - Throws: The first error an operation threw, or what a blocking `execute` throws
     ///   (``AsyncWorkerError/timedOut``, ``AsyncWorkerError/wouldDeadlock``, ``AsyncWorkerError/shutDown``).
+    @inlinable
     public func executeBatch<Input: Sendable, Output: Sendable>(
         _ inputs: some Sequence<Input>,
         maxConcurrency: Int,
@@ -176,6 +181,7 @@ extension Dispatcher {
     ///
     /// - Throws: What a blocking `execute` throws (``AsyncWorkerError/timedOut``,
     ///   ``AsyncWorkerError/wouldDeadlock``, ``AsyncWorkerError/shutDown``); never an operation's error.
+    @inlinable
     public func executeBatch<Input: Sendable, Output: Sendable>(
         outcomesOf inputs: some Sequence<Input>,
         maxConcurrency: Int,
@@ -197,6 +203,7 @@ extension Dispatcher {
 extension Dispatcher {
     /// ``executeBatch(_:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` with the timeout in
     /// seconds, for code that keeps `TimeInterval`s.
+    @inlinable
     public func executeBatch<Input: Sendable, Output: Sendable>(
         _ inputs: some Sequence<Input>,
         maxConcurrency: Int,
@@ -217,6 +224,7 @@ extension Dispatcher {
 
     /// ``executeBatch(outcomesOf:maxConcurrency:timeout:fileID:line:_:)-(_,_,Duration?,_,_,_)`` with the
     /// timeout in seconds, for code that keeps `TimeInterval`s.
+    @inlinable
     public func executeBatch<Input: Sendable, Output: Sendable>(
         outcomesOf inputs: some Sequence<Input>,
         maxConcurrency: Int,
@@ -238,6 +246,7 @@ extension Dispatcher {
 
 /// Runs `operation` over `inputs` with at most `limit` in flight and collects every outcome, in input
 /// order; an error fails its own input only.
+@inlinable
 func settlingWindow<Input: Sendable, Output: Sendable>(
     _ inputs: [Input],
     limit: Int,
@@ -260,6 +269,7 @@ func settlingWindow<Input: Sendable, Output: Sendable>(
 
 /// Runs `operation` over `inputs` with at most `limit` in flight; outputs in input order. The first error
 /// leaves the group's scope, which cancels and awaits the remaining children.
+@inlinable
 func slidingWindow<Input: Sendable, Output: Sendable>(
     _ inputs: [Input],
     limit: Int,

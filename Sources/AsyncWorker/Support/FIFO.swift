@@ -1,23 +1,26 @@
 /// A first-in, first-out queue with O(1) amortised `popFirst` (`Array.removeFirst` moves every other
 /// element, which made a large `prefetch` quadratic). Consumed slots are cleared at once and compacted
 /// when they make up half the storage.
+@usableFromInline
 struct FIFO<Element> {
-    private var storage: [Element?] = []
-    private var head = 0
+    @usableFromInline var storage: [Element?] = []
+    @usableFromInline var head = 0
 
-    var count: Int { storage.count - head }
-    var isEmpty: Bool { head == storage.count }
+    @inlinable init() {}
 
-    mutating func reserveCapacity(_ capacity: Int) {
+    @inlinable var count: Int { storage.count - head }
+    @inlinable var isEmpty: Bool { head == storage.count }
+
+    @inlinable mutating func reserveCapacity(_ capacity: Int) {
         storage.reserveCapacity(capacity)
     }
 
-    mutating func append(_ element: Element) {
+    @inlinable mutating func append(_ element: Element) {
         storage.append(element)
     }
 
     /// Removes and returns the oldest element. The queue must not be empty.
-    mutating func popFirst() -> Element {
+    @inlinable mutating func popFirst() -> Element {
         precondition(!isEmpty, "popFirst on an empty FIFO")
         let element = storage[head].take()!
         head += 1
