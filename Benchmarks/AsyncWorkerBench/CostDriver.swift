@@ -3,8 +3,10 @@
 // run with N from a run with 2N, so start-up and warm-up cancel).
 //
 // Kinds in the cost check: `blocking` (`runAsyncTask { 1 }`), `fireforget` (`runAsyncTask(fireAndForget:)`),
-// `post` (`Pipeline.post` through one trivial domain) and `post4` (through four, as in the benchmark).
-// For profiling only: `direct4`, `naive` and `floor` (the baselines of the pipeline and fire-and-forget
+// `post` (`Pipeline.post` through one trivial domain), `post4` (through four, as in the benchmark), `run4`
+// (`Pipeline.run` through four), `batch` (an element of `runAsyncBatch`), `iterate` (an `AsyncStream`
+// element through `blocking()`) and `await` (a fire-and-forget future awaited from a task). For
+// profiling only: `direct4`, `naive` and `floor` (the baselines of the pipeline and fire-and-forget
 // scenarios), `caller-runs`, and `stream` (N fire-and-forget tasks without pause, then the last one
 // awaited: the benchmark's pattern, for `perf`; its count would depend on timing). Fire-and-forget tasks
 // and posts go in chunks of `costChunk`, each chunk awaited through its last future, so the worker's queue
@@ -32,6 +34,9 @@ enum CostKind: String, CaseIterable {
     case batch
     /// One element of an `AsyncStream` iterated with `blocking()` (for profiling).
     case iterate
+    /// A fire-and-forget task started and its future awaited from a task on the worker (for profiling
+    /// `TaskFuture.value`).
+    case await
     case direct4
     /// The naive fire-and-forget baseline (`Task.detached` per task), for profiling.
     case naive
@@ -99,6 +104,15 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
             var seen = 0
             for _ in try stream.blocking(prefetch: 64) { seen += 1 }
             precondition(seen == total, "an iteration lost elements")
+        }
+    case .await:
+        for total in [warmUp, count] {
+            let sum = try runAsyncTask { () async throws -> Int in
+                var sum = 0
+                for _ in 0..<total { sum += try await runAsyncTask(fireAndForget: { 1 }).value }
+                return sum
+            }
+            precondition(sum == total, "an await lost a value")
         }
     case .run4:
         let worker = ThreadWorker(name: "cost-run4")

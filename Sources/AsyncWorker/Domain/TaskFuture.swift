@@ -90,6 +90,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
     ///
     /// - Throws: The task's own error, ``AsyncWorkerError/shutDown``, or `CancellationError` if the
     ///   awaiting task is cancelled first.
+    @inlinable
     public var value: T {
         get async throws {
             if let result = resolvedResult { return try result.get() }
@@ -340,4 +341,4 @@ extension TaskFuture: AbandonableFuture {
 }
 
 /// Identifies each awaiting task, so a cancelled wait removes its own continuation and no other.
-private let taskWaiterIDs = Atomic<UInt64>(0)
+@usableFromInline let taskWaiterIDs = Atomic<UInt64>(0)
