@@ -7,7 +7,7 @@
 // (`Pipeline.run` through four), `batch` (an element of `runAsyncBatch`), `iterate` (an `AsyncStream`
 // element through `blocking()`) and `await` (a fire-and-forget future awaited from a task). For
 // profiling only: `direct4`, `naive` and `floor` (the baselines of the pipeline and fire-and-forget
-// scenarios), `caller-runs`, and `stream` (N fire-and-forget tasks without pause, then the last one
+// scenarios), `caller-runs`, `sync` (`runSyncTask { 1 }` from a task), and `stream` (N fire-and-forget tasks without pause, then the last one
 // awaited: the benchmark's pattern, for `perf`; its count would depend on timing). Fire-and-forget tasks
 // and posts go in chunks of `costChunk`, each chunk awaited through its last future, so the worker's queue
 // never grows past its reserved capacity and every run takes the same path whatever the timing.
@@ -37,6 +37,8 @@ enum CostKind: String, CaseIterable {
     /// A fire-and-forget task started and its future awaited from a task on the worker (for profiling
     /// `TaskFuture.value`).
     case await
+    /// `runSyncTask { 1 }` awaited from a task on the worker (for profiling).
+    case sync
     case direct4
     /// The naive fire-and-forget baseline (`Task.detached` per task), for profiling.
     case naive
@@ -113,6 +115,15 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
                 return sum
             }
             precondition(sum == total, "an await lost a value")
+        }
+    case .sync:
+        for total in [warmUp, count] {
+            let sum = try runAsyncTask { () async throws -> Int in
+                var sum = 0
+                for _ in 0..<total { sum += try await runSyncTask { 1 } }
+                return sum
+            }
+            precondition(sum == total, "a runSyncTask lost a value")
         }
     case .run4:
         let worker = ThreadWorker(name: "cost-run4")
