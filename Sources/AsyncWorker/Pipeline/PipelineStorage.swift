@@ -114,11 +114,8 @@ final class PipelineStorage<Input: Sendable, Output: Sendable>: @unchecked Senda
         lock.unlock()
         if let settlement { announce(settlement, result, failedStage: nil) }
         if let tracker {
-            if case .failure(let error) = result {
-                tracker.record(failure: error)
-            } else {
-                tracker.record(failure: nil)
-            }
+            let failure: (any Error)? = if case .failure(let error) = result { error } else { nil }
+            tracker.record(failure: failure)
         }
         release(id)
         tracker?.noteReleased()
