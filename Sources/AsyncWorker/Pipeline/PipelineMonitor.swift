@@ -49,11 +49,10 @@ public final class PipelineMonitor: Sendable {
         }
     }
 
-    /// ``recordDomain(_:nanoseconds:error:)`` with a `Duration` (tests).
+    /// ``recordDomain(_:nanoseconds:error:)`` with a `Duration` (tests); durations too long for a deadline
+    /// (about 31 years) count as the longest sample.
     func recordDomain(_ index: Int, duration: Duration, error: (any Error)?) {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = max(0, seconds) &* 1_000_000_000 &+ max(0, attoseconds / 1_000_000_000)
-        recordDomain(index, nanoseconds: UInt64(nanoseconds), error: error)
+        recordDomain(index, nanoseconds: Deadline.nanoseconds(of: duration) ?? .max, error: error)
     }
 
     /// Records that the domain at `index` is about to retry a failed attempt.
