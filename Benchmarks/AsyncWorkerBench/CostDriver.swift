@@ -3,7 +3,8 @@
 // run with N from a run with 2N, so start-up and warm-up cancel).
 //
 // Kinds in the cost check: `blocking` (`runAsyncTask { 1 }`), `fireforget` (`runAsyncTask(fireAndForget:)`),
-// `post` (`Pipeline.post` through one trivial domain), `post4` (through four, as in the benchmark), `run4`
+// `post` (`Pipeline.post` through one trivial domain), `post4` (through four, built with `Pipeline { … }`
+// as in the benchmark), `post4-then` (the same four joined with `then`), `run4`
 // (`Pipeline.run` through four), `batch` (an element of `runAsyncBatch`), `iterate` (an `AsyncStream`
 // element through `blocking()`) and `await` (a fire-and-forget future awaited from a task). For
 // profiling only: `direct4`, `naive` and `floor` (the baselines of the pipeline and fire-and-forget
@@ -28,6 +29,8 @@ enum CostKind: String, CaseIterable {
     /// The pipeline scenario's two contenders, for profiling: `Pipeline.post` through four trivial
     /// domains, and the same four steps as one `executeAsync` task per message.
     case post4
+    /// `Pipeline.post` through the same four domains joined with `then` instead of the builder.
+    case post4then = "post4-then"
     /// `Pipeline.run` over four trivial domains (for profiling).
     case run4
     /// One element of `runAsyncBatch` (batches of 50 trivial operations, 8 at once), for profiling.
@@ -78,10 +81,10 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
         let dispatcher = TaskDispatcher(worker: worker)
         for _ in 0..<(warmUp + count) { _ = try dispatcher.execute { 1 } }
         worker.shutdown(timeout: .seconds(10))
-    case .post4:
+    case .post4, .post4then:
         let worker = ThreadWorker(name: "cost-post4")
         defer { worker.shutdown(timeout: .seconds(10)) }
-        let pipeline = fourDomainPipeline(on: worker)
+        let pipeline = fourDomainPipeline(on: worker, builder: kind == .post4)
         try postInChunks(warmUp + count, to: pipeline)
         pipeline.shutdown(timeout: .seconds(10))
     case .batch:
@@ -162,9 +165,19 @@ private func costWorkload(_ kind: CostKind, count: Int) throws {
     }
 }
 
-/// The benchmark's pipeline: four trivial domains, room for every message of a chunk.
-private func fourDomainPipeline(on worker: ThreadWorker) -> Pipeline<Int, Int> {
-    Pipeline(Increment(), worker: worker, maxInFlight: 4_096).then(Increment()).then(Increment()).then(Increment())
+/// The benchmark's pipeline: four trivial domains, room for every message of a chunk; built with
+/// `Pipeline { … }` or joined with `then`.
+private func fourDomainPipeline(on worker: ThreadWorker, builder: Bool = true) -> Pipeline<Int, Int> {
+    guard builder else {
+        return Pipeline(Increment(), worker: worker, maxInFlight: 4_096).then(Increment()).then(Increment())
+            .then(Increment())
+    }
+    return Pipeline(worker: worker, maxInFlight: 4_096) {
+        Increment()
+        Increment()
+        Increment()
+        Increment()
+    }
 }
 
 /// Posts `total` messages in chunks of `costChunk`, each chunk awaited through its last future.

@@ -25,6 +25,15 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
+    /// The domains of `chain`, run as one specialised function (see ``DomainChain``).
+    @inlinable
+    init<Chain: DomainChain>(chain: Chain) where Chain.Input == Input, Chain.Output == Output {
+        self.names = chain.names
+        self.run = { input, monitor in
+            try await chain.run(input, monitor)
+        }
+    }
+
     @usableFromInline
     init(
         names: [String],
