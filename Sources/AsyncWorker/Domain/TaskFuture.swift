@@ -143,6 +143,19 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
         if let ready { handler(ready) }
     }
 
+    /// Like ``onComplete(_:)``, for a handler shared by many futures: `handler` receives `key` with the
+    /// result, so registering it allocates nothing (a closure that captured the key would allocate its
+    /// context per future).
+    @inlinable
+    func onComplete(key: UInt64, _ handler: @escaping @Sendable (UInt64, Result<T, any Error>) -> Void) {
+        let ready: Result<T, any Error>? = withState { state in
+            if let result = state.result { return result }
+            state.waiters.append(.keyedHandler(key, handler))
+            return nil
+        }
+        if let ready { handler(key, ready) }
+    }
+
     /// Requests cancellation of the task. The future resolves when the task ends, with the task's own
     /// outcome (typically `CancellationError`; a task that catches cancellation and returns a value
     /// delivers that value). Cancelling a resolved future changes nothing.
@@ -204,6 +217,7 @@ public final class TaskFuture<T: Sendable>: @unchecked Sendable {
             case .thread(let parker): parker.unpark()
             case .task(_, let continuation): continuation.resume(with: result)
             case .handler(let handler): handler(result)
+            case .keyedHandler(let key, let handler): handler(key, result)
             }
         }
         return .some(resolved.task)
@@ -316,6 +330,8 @@ extension TaskFuture {
         case thread(Parker)
         case task(id: UInt64, UnsafeContinuation<T, any Error>)
         case handler(@Sendable (Result<T, any Error>) -> Void)
+        /// A handler shared by many futures, told which one resolved: registering it allocates nothing.
+        case keyedHandler(UInt64, @Sendable (UInt64, Result<T, any Error>) -> Void)
 
         @inlinable
         func isThread(_ parker: Parker) -> Bool {

@@ -263,12 +263,17 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         if worker.isCurrentThread { throw AsyncWorkerError.wouldDeadlock }
         let call = Submission(fileID: fileID, line: line, api: "Pipeline.run(_:)")
         let tracker = RunTracker()
+        // One handler for the whole run frees each message's slot after the tracker counted it.
+        let storage = self.storage
+        let finisher: @Sendable (UInt64, Result<Output, any Error>) -> Void = { id, result in
+            storage.finish(id, result, tracker: tracker)
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var nextProgress = started + progressInterval
         var wasInterrupted = false
         for input in inputs {
-            guard case .success = start(input, slotDeadline: .never, call, tracker: tracker) else {
+            guard case .success = start(input, slotDeadline: .never, call, tracker: tracker, finisher: finisher) else {
                 // The only refusal without a deadline: the pipeline is shut down.
                 wasInterrupted = true
                 break
@@ -329,7 +334,8 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         _ input: Input,
         slotDeadline: Deadline,
         _ call: Submission,
-        tracker: RunTracker? = nil
+        tracker: RunTracker? = nil,
+        finisher: (@Sendable (UInt64, Result<Output, any Error>) -> Void)? = nil
     ) -> Result<TaskFuture<Output>, AsyncWorkerError> {
         let onWorkerThread = worker.isCurrentThread
         let id: UInt64
@@ -361,8 +367,12 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         storage.attach(future, to: id)
         // Runs once the future is resolved, whoever resolved it: settles the message if its task never
         // did (the worker refused or abandoned it) and frees the slot.
-        future.onComplete { result in
-            storage.finish(id, result, tracker: tracker)
+        // Keyed by the message's id, so a handler that captures only `storage` (or a run's shared one)
+        // serves every message: no closure context is allocated per message.
+        if let finisher {
+            future.onComplete(key: id, finisher)
+        } else {
+            future.onComplete(key: id) { id, result in storage.finish(id, result, tracker: nil) }
         }
         return .success(future)
     }

@@ -152,6 +152,31 @@ struct TaskFutureTests {
         #expect(calls.all == ["a=3", "b=3", "c=3", "late=3"])
     }
 
+    @Test("keyed handlers receive their key, interleave in order with plain ones, and run at once when done")
+    func keyedHandlers() {
+        let worker = ThreadWorker(name: "future-keyed")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let gate = AsyncGate()
+        let future = worker.submit {
+            await gate.wait()
+            return 4
+        }
+        let calls = Collector<String>()
+        let allCalled = DispatchSemaphore(value: 0)
+        // One shared handler, as a pipeline registers it for every message.
+        let shared: @Sendable (UInt64, Result<Int, any Error>) -> Void = { key, result in
+            calls.append("\(key)=\((try? result.get()) ?? -1)")
+            if key == 9 { allCalled.signal() }
+        }
+        future.onComplete(key: 7, shared)
+        future.onComplete { result in calls.append("plain=\((try? result.get()) ?? -1)") }
+        future.onComplete(key: 9, shared)
+        gate.open()
+        waitOrFail(allCalled, "handlers")
+        future.onComplete(key: 11, shared)
+        #expect(calls.all == ["7=4", "plain=4", "9=4", "11=4"])
+    }
+
     @Test("a handler runs without any lock held: it may use the future and add handlers")
     func handlerReentrancy() {
         let worker = ThreadWorker(name: "future-reenter")
