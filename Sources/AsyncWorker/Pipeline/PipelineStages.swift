@@ -19,10 +19,7 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
     /// specialised for its domain types (unspecialised, the runtime looks up generic metadata per call).
     @inlinable
     init<D: AsyncDomain>(_ domain: D) where D.Input == Input, D.Output == Output {
-        self.names = [domain.name]
-        self.run = { input, monitor in
-            try await Self.measure(domain, input, index: 0, monitor)
-        }
+        self.init(chain: FirstDomain(domain))
     }
 
     /// The domains of `chain`, run as one specialised function (see ``DomainChain``).
@@ -34,26 +31,13 @@ public struct PipelineStages<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    @usableFromInline
-    init(
-        names: [String],
-        run: nonisolated(nonsending) @escaping @Sendable (Input, PipelineMonitor) async throws -> Output
-    ) {
-        self.names = names
-        self.run = run
-    }
-
     /// These stages followed by `next`; only compiles when `next` consumes what these stages produce.
+    ///
+    /// What ``Pipeline/then(_:)`` uses: these stages' types are already erased into ``run``, so the new
+    /// chain calls that closure, then `next` (``DomainChain`` says what that costs).
     @inlinable
     func appending<D: AsyncDomain>(_ next: D) -> PipelineStages<Input, D.Output> where D.Input == Output {
-        let previous = run
-        let index = names.count
-        return PipelineStages<Input, D.Output>(names: names + [next.name]) { input, monitor in
-            let intermediate = try await previous(input, monitor)
-            // A message cancelled (send timeout, shutdown) stops at the next domain boundary.
-            try Task.checkCancellation()
-            return try await PipelineStages<Input, D.Output>.measure(next, intermediate, index: index, monitor)
-        }
+        PipelineStages<Input, D.Output>(chain: NextDomain(ErasedStages(self), next))
     }
 
     /// Runs one domain — each attempt timed and recorded, retried as its ``AsyncDomain/retryPolicy``
@@ -171,5 +155,25 @@ struct StageFailure: Error {
     init(stage: Int, error: any Error) {
         self.stage = stage
         self.error = error
+    }
+}
+
+/// Stages whose domains' types are erased into their closure, as the start of a ``DomainChain``: what
+/// ``PipelineStages/appending(_:)`` extends.
+@usableFromInline
+struct ErasedStages<Input: Sendable, Output: Sendable>: DomainChain {
+    @usableFromInline let stages: PipelineStages<Input, Output>
+
+    @inlinable
+    init(_ stages: PipelineStages<Input, Output>) {
+        self.stages = stages
+    }
+
+    @inlinable
+    var names: [String] { stages.names }
+
+    @inlinable
+    nonisolated(nonsending) func run(_ input: Input, _ monitor: PipelineMonitor) async throws -> Output {
+        try await stages.run(input, monitor)
     }
 }
