@@ -344,26 +344,10 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         case .failure(let error): return .failure(error)
         }
         tracker?.noteSubmitted()
-        let stages = self.stages
         let storage = self.storage
-        let body = { () async throws -> Output in
-            let result: Result<Output, any Error>
-            var failedStage: Int?
-            do {
-                result = .success(try await stages.run(input, storage.monitor))
-            } catch let failure as StageFailure {
-                failedStage = failure.stage
-                result = .failure(failure.error)
-            } catch {
-                result = .failure(error)
-            }
-            // Settle before returning, so counts and subscribers are done when the future resolves. If
-            // shutdown abandoned the message first, it was reported as `.shutDown`: the future must agree.
-            guard storage.settle(id, result, failedStage: failedStage) else { throw AsyncWorkerError.shutDown }
-            return try result.get()
-        }
+        let message = PipelineMessage(stages: stages, storage: storage, id: id, input: input)
         // The slot's deadline bounds the wait for room on a full worker too.
-        let future = dispatcher.executeAsync(body, call.waitingForRoom(until: slotDeadline))
+        let future = dispatcher.executeAsync(operation: message, call.waitingForRoom(until: slotDeadline))
         storage.attach(future, to: id)
         // Runs once the future is resolved, whoever resolved it: settles the message if its task never
         // did (the worker refused or abandoned it) and frees the slot.

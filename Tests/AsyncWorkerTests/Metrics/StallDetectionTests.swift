@@ -260,4 +260,35 @@ struct StallDetectionTests {
         release.signal()
         waitOrFail(finished, "runAsyncTask to return")
     }
+
+    @Test("a pipeline message that holds the thread reports the post's line, in either spelling")
+    func pipelineMessageReportsPostSite() {
+        let worker = ThreadWorker(name: "stall-pipeline")
+        defer { worker.shutdown(timeout: .seconds(5)) }
+        let log = StallLog()
+        worker.onStall(threshold: .milliseconds(30), perform: log.handler)
+        let release = DispatchSemaphore(value: 0)
+        let built = Pipeline(worker: worker) { HoldUntil(release: release) }
+        let chained = Pipeline(AddOne(), worker: worker).then(HoldUntil(release: release))
+        for pipeline in [built, chained] {
+            let line = #line + 1
+            let future = pipeline.post(1)
+            let report = log.next()
+            #expect(report?.site == SubmissionSite(fileID: #fileID, line: line))
+            #expect(report?.workerName == "stall-pipeline")
+            release.signal()
+            #expect(watchdog { try future.result(timeout: .seconds(10)) } != nil)
+        }
+        built.shutdown(timeout: .seconds(5))
+        chained.shutdown(timeout: .seconds(5))
+    }
+}
+
+/// A domain that holds the worker's thread until `release` is signalled: a stall.
+private struct HoldUntil: AsyncDomain {
+    let release: DispatchSemaphore
+    func execute(_ input: Int) async throws -> Int {
+        holdThread(until: release)
+        return input
+    }
 }
