@@ -90,10 +90,6 @@ public final class TaskDispatcher: Dispatcher {
         return try result.get().take()
     }
 
-    /// Starts `operation` on the worker and returns its future at once (the ``Dispatcher`` requirement
-    /// that ``Dispatcher/executeAsync(_:fileID:line:)`` ends in).
-    ///
-    /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
     /// ``executeAsync(_:_:)`` for one of the library's own operation values (a pipeline message): a
     /// ``ThreadWorker`` runs it with no closure in between (see ``ThreadWorker/submit(operation:_:)``);
     /// another worker gets it wrapped in one.
@@ -106,6 +102,10 @@ public final class TaskDispatcher: Dispatcher {
         return worker.submit({ try await operation.call() }, submission)
     }
 
+    /// Starts `operation` on the worker and returns its future at once (the ``Dispatcher`` requirement
+    /// that ``Dispatcher/executeAsync(_:fileID:line:)`` ends in).
+    ///
+    /// The future is already failed with ``AsyncWorkerError/shutDown`` if the worker is shut down.
     @inlinable
     public func executeAsync<T: Sendable>(
         _ operation: sending @escaping () async throws -> T,

@@ -326,7 +326,9 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
 
     /// Admits `input` (waiting for a slot until `slotDeadline`, except on the worker's thread) and starts
     /// its task; fails if the pipeline is shut down or the deadline passed first. A `tracker` counts the
-    /// message's outcome before its slot is freed, so a run never sees more than `maxInFlight` in flight.
+    /// message's outcome before its slot is freed, so a run never sees more than `maxInFlight` in flight:
+    /// it comes with its `finisher`, the run's one slot-freeing handler that tells it (without one, the
+    /// handler frees the slot only).
     /// Inlinable with ``post(_:fileID:line:)`` and ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)``, so that
     /// client code runs the message path specialised for its types.
     @inlinable
@@ -343,6 +345,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         case .success(let admitted): id = admitted
         case .failure(let error): return .failure(error)
         }
+        assert(tracker == nil || finisher != nil, "a run's tracker needs the run's finisher")
         tracker?.noteSubmitted()
         let storage = self.storage
         let message = PipelineMessage(stages: stages, storage: storage, id: id, input: input)
