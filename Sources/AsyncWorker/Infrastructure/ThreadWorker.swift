@@ -244,7 +244,10 @@ public final class ThreadWorker: Worker, SerialExecutor, TaskExecutor {
         finish(future, result, registry, slot)
     }
 
-    /// ``run(_:_:_:_:_:_:)`` for an operation value (the call differs: a method, not a closure).
+    /// ``run(_:_:_:_:_:_:)`` for an operation value (the call differs: a method, not a closure). A user's
+    /// closure is not wrapped in an operation value to share this path: a closure stored in a generic
+    /// struct is called through a reabstraction, one more async frame and +0.2 k instructions per
+    /// fire-and-forget task (measured: 8.26 k → 8.46 k), so the two bodies stay side by side.
     @inlinable
     nonisolated(nonsending) static func run<Operation: WorkerOperation>(
         operation: Operation,

@@ -273,7 +273,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         var nextProgress = started + progressInterval
         var wasInterrupted = false
         for input in inputs {
-            guard case .success = start(input, slotDeadline: .never, call, tracker: tracker, finisher: finisher) else {
+            guard case .success = start(input, slotDeadline: .never, call, run: (tracker, finisher)) else {
                 // The only refusal without a deadline: the pipeline is shut down.
                 wasInterrupted = true
                 break
@@ -325,10 +325,10 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
     // MARK: Internals
 
     /// Admits `input` (waiting for a slot until `slotDeadline`, except on the worker's thread) and starts
-    /// its task; fails if the pipeline is shut down or the deadline passed first. A `tracker` counts the
-    /// message's outcome before its slot is freed, so a run never sees more than `maxInFlight` in flight:
-    /// it comes with its `finisher`, the run's one slot-freeing handler that tells it (without one, the
-    /// handler frees the slot only).
+    /// its task; fails if the pipeline is shut down or the deadline passed first. Within a `run`, its
+    /// tracker counts the message's outcome before its slot is freed, so a run never sees more than
+    /// `maxInFlight` in flight: the run's `finisher`, one slot-freeing handler for all its messages, tells
+    /// it. Outside a run, the handler frees the slot only.
     /// Inlinable with ``post(_:fileID:line:)`` and ``send(_:timeout:fileID:line:)-(_,Duration?,_,_)``, so that
     /// client code runs the message path specialised for its types.
     @inlinable
@@ -336,8 +336,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         _ input: Input,
         slotDeadline: Deadline,
         _ call: Submission,
-        tracker: RunTracker? = nil,
-        finisher: (@Sendable (UInt64, Result<Output, any Error>) -> Void)? = nil
+        run: (tracker: RunTracker, finisher: @Sendable (UInt64, Result<Output, any Error>) -> Void)? = nil
     ) -> Result<TaskFuture<Output>, AsyncWorkerError> {
         let onWorkerThread = worker.isCurrentThread
         let id: UInt64
@@ -345,8 +344,7 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         case .success(let admitted): id = admitted
         case .failure(let error): return .failure(error)
         }
-        assert(tracker == nil || finisher != nil, "a run's tracker needs the run's finisher")
-        tracker?.noteSubmitted()
+        run?.tracker.noteSubmitted()
         let storage = self.storage
         let message = PipelineMessage(stages: stages, storage: storage, id: id, input: input)
         // The slot's deadline bounds the wait for room on a full worker too.
@@ -356,8 +354,8 @@ public final class Pipeline<Input: Sendable, Output: Sendable>: Sendable {
         // did (the worker refused or abandoned it) and frees the slot.
         // Keyed by the message's id, so a handler that captures only `storage` (or a run's shared one)
         // serves every message: no closure context is allocated per message.
-        if let finisher {
-            future.onComplete(key: id, finisher)
+        if let run {
+            future.onComplete(key: id, run.finisher)
         } else {
             future.onComplete(key: id) { id, result in storage.finish(id, result, tracker: nil) }
         }
